@@ -1,0 +1,28 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make demo   fixture outlets on loopback → full pipeline → SQLite warehouse → summary
+#   make test   the test suite (SQLite, PostgreSQL at 127.0.0.1:5432, Airflow)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+export NEWSETL_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "news-etl needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/newsetl demo
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

@@ -1,0 +1,5 @@
+"""One daily news DAG per outlet in the registry (newsetl/outlets/*.toml): news_<outlet id>."""
+
+from newsetl.dag_factory import build_all
+
+globals().update(build_all())

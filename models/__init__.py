@@ -1,0 +1,1 @@
+"""Load stage: the SQL warehouse — SQLAlchemy tables, alembic migrations, idempotent loads."""

@@ -1,0 +1,31 @@
+"""Alembic environment: runs against the engine handed over in ``config.attributes``."""
+
+from alembic import context
+
+from models.tables import Base
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        from models.warehouse import connect
+        from newsetl.settings import load_settings
+
+        engine = connect(config.get_main_option("sqlalchemy.url") or load_settings().warehouse_url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run `newsetl db upgrade`")
+run_migrations_online()

@@ -1,0 +1,111 @@
+"""Warehouse tables, named and commented for analysts (comments become COMMENT ON in PostgreSQL).
+
+Write behaviour lives next to the model: an article is keyed on ``canonical_url``; a load inserts
+new articles, rewrites one whose ``content_hash`` changed and leaves an unchanged one untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as UTC on every database (SQLite has no time zones); read back time-zone aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing a naive datetime {value.isoformat()}: its time zone is unknown")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class OutletRow(Base):
+    __tablename__ = "outlets"
+    __table_args__ = {"comment": "News outlets crawled, as declared in the outlet registry."}
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Outlet id used everywhere, e.g. slobodenpecat")
+    name: Mapped[str] = mapped_column(String(200), comment="Outlet name as it presents itself")
+    home_url: Mapped[str] = mapped_column(String(500), comment="Home page URL")
+    domains: Mapped[list] = mapped_column(JSONType, comment="Domains the outlet publishes on (JSON list)")
+    languages: Mapped[list] = mapped_column(JSONType, comment="Languages of its editions, ISO 639-1 (JSON list)")
+    timezone: Mapped[str] = mapped_column(String(64), comment="IANA time zone the outlet dates its articles in")
+    cms: Mapped[str] = mapped_column(String(64), comment="Publishing system behind the site, e.g. wordpress")
+
+
+class CrawlRunRow(Base):
+    __tablename__ = "crawl_runs"
+    __table_args__ = {"comment": "One row per pipeline run of one outlet over one date window, with its counts."}
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True, comment="Run id; articles point here")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), index=True, comment="Outlet crawled")
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Window start (inclusive, UTC); null = open")
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Window end (exclusive, UTC); null = open")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the run started (UTC)")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When the run ended (UTC)")
+    status: Mapped[str] = mapped_column(String(20), comment="running, success or failed")
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0, comment="Successful HTTP responses, all kinds")
+    article_pages_fetched: Mapped[int] = mapped_column(Integer, default=0, comment="Article pages downloaded")
+    articles_new: Mapped[int] = mapped_column(Integer, default=0, comment="Articles inserted")
+    articles_updated: Mapped[int] = mapped_column(Integer, default=0, comment="Articles whose content changed")
+    articles_unchanged: Mapped[int] = mapped_column(Integer, default=0, comment="Articles seen again, unchanged")
+    dropped: Mapped[dict] = mapped_column(JSONType, default=dict, comment="Pages dropped, by reason (JSON object)")
+    errors: Mapped[int] = mapped_column(Integer, default=0, comment="Failed requests and stage errors")
+    error_message: Mapped[str | None] = mapped_column(Text, comment="Why the run failed, if it did")
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    __table_args__ = {"comment": "One row per article (per edition/language), latest content."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), index=True, comment="Publishing outlet")
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True, comment="Canonical URL: the article's identity")
+    url: Mapped[str] = mapped_column(String(2000), comment="URL the article was fetched from")
+    edition: Mapped[str] = mapped_column(String(8), comment="Outlet edition the URL belongs to (language code)")
+    language: Mapped[str] = mapped_column(String(8), index=True, comment="Detected language, ISO 639-1")
+    language_confidence: Mapped[float] = mapped_column(Float, comment="Detector probability, 0..1 (0 = fallback)")
+    title: Mapped[str] = mapped_column(Text, comment="Headline without site name or format markers")
+    title_flags: Mapped[list] = mapped_column(JSONType, comment="Format markers lifted from the headline: video, photo, audio, live")
+    body: Mapped[str] = mapped_column(Text, comment="Clean article text; paragraphs separated by blank lines")
+    authors: Mapped[list] = mapped_column(JSONType, comment="Bylines (JSON list)")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, comment="Publication time (UTC)")
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Last modification the page declares (UTC)")
+    section: Mapped[str | None] = mapped_column(String(200), comment="Section/category")
+    tags: Mapped[list] = mapped_column(JSONType, comment="Tags (JSON list)")
+    image_url: Mapped[str | None] = mapped_column(String(2000), comment="Lead image URL")
+    description: Mapped[str | None] = mapped_column(Text, comment="Summary the page declares")
+    word_count: Mapped[int] = mapped_column(Integer, comment="Words in body")
+    content_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of title and body; changes when the text changes")
+    first_run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Run that first loaded the article")
+    last_run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), index=True, comment="Run that loaded the current content")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the current content was fetched (UTC)")
+    extractor_version: Mapped[str] = mapped_column(String(200), comment="Extractor that produced the current content")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the article was first loaded (UTC)")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the stored content last changed (UTC)")

@@ -1,0 +1,153 @@
+"""Connecting to the warehouse, keeping its schema current, and loading a run's articles.
+
+A load is one transaction: either every article of the run is written, or none is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from models.tables import ArticleRow, CrawlRunRow, OutletRow
+from newsetl.registry import Outlet
+from newsetl.window import Window
+from transforms.records import Article
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse URL is wrong or the database cannot be reached; the message says which."""
+
+
+def _normalize_url(url: str):
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise WarehouseError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
+    if parsed.drivername not in ("sqlite", "postgresql+psycopg"):
+        raise WarehouseError(f"unsupported warehouse {parsed.drivername!r}: use sqlite:/// or postgresql://")
+    return parsed
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` whose database answered a ping; raises WarehouseError otherwise."""
+    parsed = _normalize_url(url)
+    if parsed.drivername == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"connect_timeout": 10} if parsed.drivername.startswith("postgresql") else {}
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise WarehouseError(f"cannot reach warehouse {parsed.render_as_string(hide_password=True)}: {reason}") from None
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    command.downgrade(alembic_config(engine), revision)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    new: int
+    updated: int
+    unchanged: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def save_outlet(engine: Engine, outlet: Outlet) -> None:
+    values = dict(name=outlet.name, home_url=outlet.home, domains=list(outlet.domains),
+                  languages=outlet.languages, timezone=outlet.timezone, cms=outlet.cms)
+    with engine.begin() as connection:
+        row = connection.execute(select(OutletRow).where(OutletRow.id == outlet.id)).first()
+        if row is None:
+            connection.execute(OutletRow.__table__.insert().values(id=outlet.id, **values))
+        elif any(getattr(row, key) != value for key, value in values.items()):
+            connection.execute(OutletRow.__table__.update().where(OutletRow.id == outlet.id).values(**values))
+
+
+def start_run(engine: Engine, run_id: str, outlet: Outlet, window: Window) -> None:
+    save_outlet(engine, outlet)
+    with engine.begin() as connection:
+        connection.execute(CrawlRunRow.__table__.delete().where(CrawlRunRow.run_id == run_id,
+                                                                  CrawlRunRow.status != "success"))
+        connection.execute(CrawlRunRow.__table__.insert().values(
+            run_id=run_id, outlet_id=outlet.id, since=window.since, until=window.until,
+            started_at=_now(), status="running", dropped={},
+        ))
+
+
+def finish_run(engine: Engine, run_id: str, status: str, error_message: str | None = None, **counts) -> None:
+    with engine.begin() as connection:
+        connection.execute(CrawlRunRow.__table__.update().where(CrawlRunRow.run_id == run_id).values(
+            status=status, finished_at=_now(), error_message=error_message, **counts))
+
+
+_CONTENT_FIELDS = (
+    "url", "edition", "language", "language_confidence", "title", "title_flags", "body", "authors",
+    "published_at", "modified_at", "section", "tags", "image_url", "description", "word_count",
+    "content_hash", "fetched_at", "extractor_version",
+)
+
+
+def load_articles(engine: Engine, articles: list[Article], run_id: str) -> LoadResult:
+    """Insert new articles, rewrite changed ones, leave unchanged ones alone — in one transaction."""
+    new = updated = unchanged = 0
+    table = ArticleRow.__table__
+    try:
+        with engine.begin() as connection:
+            urls = [article.canonical_url for article in articles]
+            existing = {}
+            for start in range(0, len(urls), 500):
+                chunk = urls[start:start + 500]
+                for row in connection.execute(select(table.c.canonical_url, table.c.id, table.c.content_hash)
+                                              .where(table.c.canonical_url.in_(chunk))):
+                    existing[row.canonical_url] = row
+            now = _now()
+            for article in articles:
+                content = {name: getattr(article, name) for name in _CONTENT_FIELDS}
+                current = existing.get(article.canonical_url)
+                if current is None:
+                    connection.execute(table.insert().values(
+                        outlet_id=article.outlet, canonical_url=article.canonical_url,
+                        first_run_id=run_id, last_run_id=run_id, first_seen_at=now, updated_at=now, **content))
+                    new += 1
+                elif current.content_hash != article.content_hash:
+                    connection.execute(table.update().where(table.c.id == current.id).values(
+                        last_run_id=run_id, updated_at=now, **content))
+                    updated += 1
+                else:
+                    unchanged += 1
+    except SQLAlchemyError as exc:
+        raise WarehouseError(f"load of run {run_id} rolled back, nothing written: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]}") from exc
+    log.info("run %s loaded: %d new, %d updated, %d unchanged", run_id, new, updated, unchanged)
+    return LoadResult(new, updated, unchanged)

@@ -1,0 +1,244 @@
+"""The ``newsetl`` command: the human and script interface to the pipeline."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from models.warehouse import WarehouseError
+from newsetl.registry import RegistryError, get_outlet, load_registry, outlet_for_url
+from newsetl.settings import Settings, load_settings
+from newsetl.window import Window, parse_bound
+from scrapers.crawl import CrawlFailed
+
+app = typer.Typer(help="news-etl: crawl news outlets into a SQL warehouse.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Warehouse schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+out = Console()
+log = logging.getLogger("newsetl")
+EXPECTED_FAILURES = (RegistryError, WarehouseError, CrawlFailed, ValueError, FileNotFoundError, OSError)
+
+
+def _setup_logging(settings: Settings) -> Path:
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "newsetl.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    return path
+
+
+@contextmanager
+def _expected_errors(settings: Settings):
+    """Expected failures end as one readable line (and the full story in the log), exit code 1."""
+    log_path = _setup_logging(settings)
+    try:
+        yield
+    except EXPECTED_FAILURES as exc:
+        log.exception("command failed")
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[dim]details: {log_path}[/]", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _window(outlet_id: str, since: str | None, until: str | None) -> Window:
+    tz = get_outlet(outlet_id).tz  # bare dates mean midnight at the outlet
+    return Window(parse_bound(since, tz), parse_bound(until, tz))
+
+
+@contextmanager
+def _stage_progress(enabled: bool):
+    """A rich progress display fed by the pipeline's (stage, done, total) callbacks."""
+    if not enabled:
+        yield None
+        return
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                label = {"crawl": "crawling (pages staged)", "extract": "extracting"}.get(stage, stage)
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _summary_table(summaries: list[dict]) -> Table:
+    table = Table(title="Run summary")
+    for column in ("outlet", "pages", "article pages", "new", "updated", "unchanged", "dropped", "errors"):
+        table.add_column(column, justify="left" if column == "outlet" else "right")
+    for s in summaries:
+        dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items()) or "-"
+        table.add_row(s["outlet"], str(s["pages_fetched"]), str(s["article_pages_fetched"]), str(s["articles_new"]),
+                      str(s["articles_updated"]), str(s["articles_unchanged"]), dropped, str(s["errors"]))
+    return table
+
+
+@app.command()
+def run(
+    outlet: Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")],
+    since: Annotated[Optional[str], typer.Option(help="Window start: YYYY-MM-DD (outlet's midnight) or ISO time")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Window end (exclusive), same forms as --since")] = None,
+    warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: NEWSETL_WAREHOUSE_URL)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line on stdout")] = False,
+) -> None:
+    """Crawl, extract, transform and load one outlet (the same code path as the Airflow DAG)."""
+    from newsetl.pipeline import run_outlet
+
+    settings = load_settings(warehouse)
+    with _expected_errors(settings):
+        window = _window(outlet, since, until)
+        with _stage_progress(err.is_terminal) as progress:
+            summary = run_outlet(outlet, window, settings, progress).to_dict()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+        else:
+            out.print(_summary_table([summary]))
+
+
+@app.command()
+def outlets(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False) -> None:
+    """List the outlet registry."""
+    with _expected_errors(load_settings()):
+        registry = load_registry()
+        if as_json:
+            print(json.dumps([o.model_dump() for o in registry.values()], ensure_ascii=False))
+            return
+        table = Table(title="Outlets")
+        for column in ("id", "name", "home", "languages", "cms"):
+            table.add_column(column)
+        for o in registry.values():
+            table.add_row(o.id, o.name, o.home, ", ".join(o.languages), o.cms)
+        out.print(table)
+
+
+def _read_manifest(path: Path) -> list[dict]:
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        missing = {"id", "path", "url"} - set(entry) if isinstance(entry, dict) else {"id", "path", "url"}
+        if missing:
+            raise ValueError(f"{path}:{number}: missing field(s) {', '.join(sorted(missing))}")
+        entries.append(entry)
+    return entries
+
+
+@app.command()
+def extract(
+    manifest: Annotated[Path, typer.Option(help="JSON lines {id, path, url}; path to .html or .html.gz")],
+    outlet: Annotated[Optional[str], typer.Option(help="Apply this outlet's rules (default: by URL)")] = None,
+) -> None:
+    """Extract articles from saved pages; one JSON line per input on stdout."""
+    from datetime import datetime
+
+    from transforms.extract import ExtractionError
+    from transforms.extract import extract as extract_page
+    from transforms.normalize import to_article
+
+    with _expected_errors(load_settings()):
+        if not manifest.is_file():
+            raise FileNotFoundError(f"manifest not found: {manifest}")
+        entries = _read_manifest(manifest)
+        fixed = get_outlet(outlet) if outlet else None
+        for entry in entries:
+            result = {"id": entry["id"], "url": entry["url"], "title": None, "body": None, "authors": [],
+                      "published_at": None, "language": None, "language_confidence": None}
+            try:
+                path = Path(entry["path"])
+                path = path if path.is_absolute() else manifest.parent / path
+                html = path.read_bytes()
+                html = gzip.decompress(html) if path.suffix == ".gz" else html
+                source = fixed or outlet_for_url(entry["url"])
+                article = to_article(extract_page(html, entry["url"], source), source,
+                                     edition=source.edition_of(entry["url"]).language, run_id="extract",
+                                     fetched_at=datetime.now(UTC))
+                result.update(title=article.title, body=article.body, authors=article.authors,
+                              published_at=article.published_at.isoformat() if article.published_at else None,
+                              language=article.language, language_confidence=article.language_confidence)
+            except (ExtractionError, OSError, gzip.BadGzipFile) as exc:
+                log.warning("extract %s failed: %s", entry["id"], exc)
+                result["error"] = str(exc)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+@app.command()
+def langid() -> None:
+    """Read text lines on stdin; print LANG<TAB>CONFIDENCE for each."""
+    from transforms.language import detect_language
+
+    for line in sys.stdin:
+        guess = detect_language(line)
+        print(f"{guess.language}\t{guess.confidence:.4f}", flush=True)
+
+
+@app.command("serve-fixtures")
+def serve_fixtures(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port)")] = 8765,
+) -> None:
+    """Serve the bundled fixture outlets on loopback until interrupted."""
+    from newsetl.fixture_sites.server import serve
+
+    with _expected_errors(load_settings()):
+        server = serve(port=port)
+        err.print(f"fixture outlets on {server.url} — use them with:\n  export NEWSETL_REPLAY_URL={server.url}")
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+@db_app.command("upgrade")
+def db_upgrade(warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL")] = None) -> None:
+    """Apply the alembic migrations (upgrade to head) on the configured warehouse."""
+    from models.warehouse import connect, upgrade
+
+    settings = load_settings(warehouse)
+    with _expected_errors(settings):
+        engine = connect(settings.warehouse_url)
+        upgrade(engine)
+        err.print(f"warehouse at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo() -> None:
+    """Serve the fixture outlets on loopback, run the whole pipeline into the default warehouse, summarise."""
+    from newsetl.demo import run_demo
+
+    settings = load_settings()
+    with _expected_errors(settings):
+        run_demo(settings, out, err)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUTF8", "1")
+    app()

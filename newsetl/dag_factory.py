@@ -1,0 +1,120 @@
+"""Build one Airflow DAG per registry outlet: plan → crawl → extract → load over the data interval.
+
+Tasks import the pipeline lazily, so parsing the DAG folder stays cheap; XCom carries the run
+plan (paths and ids) and stage summaries, never article data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from newsetl.registry import Outlet, load_registry
+
+WAREHOUSE_CONN_ID = "news_warehouse"
+DAILY_AT_MIDNIGHT = "0 0 * * *"
+
+
+def warehouse_url_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str | None:
+    """The warehouse URL from the Airflow connection, or None when it is not defined.
+
+    Either ``extra.sqlalchemy_url`` is set, or the connection is a postgres one whose parts are used.
+    """
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+    url = conn.extra_dejson.get("sqlalchemy_url")
+    if url:
+        return url
+    if conn.conn_type in ("postgres", "postgresql"):
+        auth = f"{conn.login or ''}{':' + conn.password if conn.password else ''}"
+        return f"postgresql+psycopg://{auth}{'@' if auth else ''}{conn.host}:{conn.port or 5432}/{conn.schema or ''}"
+    raise ValueError(f"connection {conn_id!r} of type {conn.conn_type!r}: set extra.sqlalchemy_url")
+
+
+def _plan_from_xcom(plan: dict):
+    from newsetl.pipeline import RunPlan
+
+    return RunPlan(**plan)
+
+
+def _failing_run(plan: dict):
+    """Run a stage; on error mark the warehouse run failed before Airflow sees the error."""
+    from contextlib import contextmanager
+
+    from newsetl.pipeline import fail_run
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except BaseException as exc:
+            fail_run(_plan_from_xcom(plan), exc)
+            raise
+
+    return guard()
+
+
+def build_outlet_dag(outlet: Outlet):
+    @dag(
+        dag_id=f"news_{outlet.id}",
+        description=f"Daily crawl of {outlet.name} ({outlet.home}) into the news warehouse",
+        schedule=CronDataIntervalTimetable(DAILY_AT_MIDNIGHT, timezone=outlet.timezone),
+        start_date=datetime(2026, 11, 1, tzinfo=outlet.tz),
+        catchup=False,
+        max_active_runs=1,
+        tags=["news", outlet.id, outlet.cms, *outlet.languages],
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+                      "execution_timeout": timedelta(hours=2)},
+        doc_md=f"Crawl → extract → load for **{outlet.name}**, one data interval (a day in "
+               f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`.",
+    )
+    def outlet_pipeline():
+        @task
+        def plan() -> dict:
+            from newsetl.pipeline import plan_run
+            from newsetl.settings import load_settings
+            from newsetl.window import Window
+
+            context = get_current_context()
+            settings = load_settings(warehouse_url_from_connection())
+            window = Window(context["data_interval_start"], context["data_interval_end"])
+            run_id = f"{outlet.id}__{context['dag_run'].run_id}"
+            return plan_run(outlet.id, window, settings, run_id).to_dict()
+
+        @task
+        def crawl(plan: dict) -> dict:
+            from newsetl.pipeline import crawl_stage
+            from newsetl.settings import load_settings
+
+            with _failing_run(plan):
+                return crawl_stage(_plan_from_xcom(plan), load_settings(plan["warehouse_url"]))
+
+        @task
+        def extract(plan: dict, crawled: dict) -> dict:
+            from newsetl.pipeline import transform_stage
+
+            with _failing_run(plan):
+                return transform_stage(_plan_from_xcom(plan))
+
+        @task
+        def load(plan: dict, extracted: dict) -> dict:
+            from newsetl.pipeline import load_stage
+
+            with _failing_run(plan):
+                return load_stage(_plan_from_xcom(plan)).to_dict()
+
+        planned = plan()
+        load(planned, extract(planned, crawl(planned)))
+
+    return outlet_pipeline()
+
+
+def build_all() -> dict:
+    return {f"news_{outlet.id}": build_outlet_dag(outlet) for outlet in load_registry().values()}

@@ -1,0 +1,138 @@
+"""Run one outlet's crawl in its own process and judge the result.
+
+Twisted's reactor cannot be restarted, so each crawl gets a fresh interpreter
+(``python -m scrapers.crawl``); the parent waits, shows progress and reads the crawl's stats.
+A crawl with no successful response at all is a failed crawl, not an empty success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsetl.settings import Settings
+from newsetl.window import Window
+from scrapers.raw_page import PAGES_FILE
+
+STATS_FILE = "crawl_stats.json"
+LOG_FILE = "crawl.log"
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl fetched nothing usable; the message says why and where the log is."""
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    run_dir: Path
+    pages_fetched: int  # all successful responses (discovery documents and articles)
+    article_pages_fetched: int
+    dropped: dict[str, int]
+    failed_requests: int
+    stats: dict
+
+
+def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
+    values = {
+        "BOT_NAME": "news-etl",
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_TIMEOUT": 30,
+        "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,
+        "RETRY_TIMES": 2,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE": str(run_dir / LOG_FILE),
+        "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
+        "NEWSETL_RUN_DIR": str(run_dir),
+    }
+    if settings.replay_url:
+        values["NEWSETL_REPLAY_URL"] = settings.replay_url
+        handler = "scrapers.replay.ReplayDownloadHandler"
+        values["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
+    return values
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(1 for _ in file)
+    except FileNotFoundError:
+        return 0
+
+
+def crawl(
+    outlet_id: str,
+    window: Window,
+    run_id: str,
+    run_dir: Path,
+    settings: Settings,
+    on_progress: Callable[[int], None] | None = None,
+) -> CrawlResult:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = {"outlet": outlet_id, "run_id": run_id, "run_dir": str(run_dir),
+              "since": window.since.isoformat() if window.since else "",
+              "until": window.until.isoformat() if window.until else "",
+              "scrapy_settings": scrapy_settings(settings, run_dir)}
+    (run_dir / "crawl_config.json").write_text(json.dumps(config, indent=1))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapers.crawl", str(run_dir / "crawl_config.json")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    while process.poll() is None:
+        if on_progress:
+            on_progress(_count_lines(run_dir / PAGES_FILE))
+        time.sleep(0.2)
+    stderr = process.stderr.read() if process.stderr else ""
+    log = run_dir / LOG_FILE
+    if process.returncode != 0:
+        tail = stderr.strip().splitlines()[-1:] or ["no output"]
+        raise CrawlFailed(f"crawl process exited with {process.returncode}: {tail[0]} (log: {log})")
+    stats = json.loads((run_dir / STATS_FILE).read_text())
+    result = CrawlResult(
+        run_dir=run_dir,
+        pages_fetched=sum(value for key, value in stats.items()
+                          if key.startswith("downloader/response_status_count/2")),
+        article_pages_fetched=stats.get("newsetl/article_pages_fetched", 0),
+        dropped={key.split("/", 2)[2]: value for key, value in stats.items() if key.startswith("newsetl/dropped/")},
+        failed_requests=sum(value for key, value in stats.items() if key.startswith("newsetl/failed/")),
+        stats=stats,
+    )
+    if on_progress:
+        on_progress(_count_lines(run_dir / PAGES_FILE))
+    if result.pages_fetched == 0:
+        raise CrawlFailed(
+            f"crawl of {outlet_id} got no successful response "
+            f"({result.failed_requests} requests failed; log: {log})"
+        )
+    return result
+
+
+def _main(config_path: str) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from scrapers.spider import OutletSpider
+
+    config = json.loads(Path(config_path).read_text())
+    process = CrawlerProcess(settings=config["scrapy_settings"])
+    crawler = process.create_crawler(OutletSpider)
+    process.crawl(crawler, outlet=config["outlet"], run_id=config["run_id"], run_dir=config["run_dir"],
+                  since=config["since"], until=config["until"])
+    process.start()
+    stats = {key: value for key, value in crawler.stats.get_stats().items() if isinstance(value, int | float)}
+    Path(config["run_dir"], STATS_FILE).write_text(json.dumps(stats, indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Run one outlet crawl (used by scrapers.crawl.crawl).")
+    parser.add_argument("config", help="crawl_config.json written by the parent process")
+    _main(parser.parse_args().config)

@@ -1,0 +1,61 @@
+"""RawPage — the record between crawl and extract, staged per run as JSON lines + gzipped bodies."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+PAGES_FILE = "pages.jsonl"
+BODIES_DIR = "bodies"
+
+
+@dataclass(frozen=True)
+class RawPage:
+    url: str  # the outlet's real URL (never the replay server's)
+    final_url: str  # after redirects
+    status: int
+    headers: dict[str, str]
+    body_path: str  # relative to the run directory
+    fetched_at: datetime
+    outlet: str
+    run_id: str
+    edition: str  # language of the edition the URL belongs to
+    listed_published: datetime | None = None  # date the feed/listing gave, if any
+    encoding: str | None = field(default=None)
+
+    def body(self, run_dir: Path) -> bytes:
+        return gzip.decompress((run_dir / self.body_path).read_bytes())
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["fetched_at"] = self.fetched_at.isoformat()
+        data["listed_published"] = self.listed_published.isoformat() if self.listed_published else None
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, line: str) -> RawPage:
+        data = json.loads(line)
+        data["fetched_at"] = datetime.fromisoformat(data["fetched_at"])
+        if data.get("listed_published"):
+            data["listed_published"] = datetime.fromisoformat(data["listed_published"])
+        return cls(**data)
+
+
+def write_body(run_dir: Path, url: str, body: bytes) -> str:
+    """Store a body gzipped under a name derived from its URL; returns the relative path."""
+    relative = f"{BODIES_DIR}/{hashlib.sha1(url.encode()).hexdigest()}.html.gz"
+    (run_dir / BODIES_DIR).mkdir(parents=True, exist_ok=True)
+    (run_dir / relative).write_bytes(gzip.compress(body, mtime=0))
+    return relative
+
+
+def read_pages(run_dir: Path) -> list[RawPage]:
+    path = run_dir / PAGES_FILE
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [RawPage.from_json(line) for line in lines if line.strip()]

@@ -1,0 +1,30 @@
+"""Item pipeline that appends each RawPage to the run's pages.jsonl (bodies are already on disk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapers.raw_page import PAGES_FILE, RawPage
+
+
+class StageRawPages:
+    def __init__(self, run_dir: str):
+        self.path = Path(run_dir) / PAGES_FILE
+        self.file = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("NEWSETL_RUN_DIR"))
+
+    def open_spider(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Line-buffered so the parent process can show progress while the crawl runs.
+        self.file = self.path.open("a", encoding="utf-8", buffering=1)
+
+    def close_spider(self) -> None:
+        if self.file:
+            self.file.close()
+
+    def process_item(self, item: RawPage) -> RawPage:
+        self.file.write(item.to_json() + "\n")
+        return item

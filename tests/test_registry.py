@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from newsetl.registry import RegistryError, get_outlet, load_outlet_file, load_registry, outlet_for_url
+
+GOOD = (Path(__file__).parents[1]
+        / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
+
+
+def test_registry_has_sloboden_pechat_with_three_editions():
+    outlet = load_registry()["slobodenpecat"]
+    assert [(e.language, e.prefix) for e in outlet.editions] == [("mk", "/"), ("en", "/en/"), ("sq", "/sq/")]
+    assert outlet.timezone == "Europe/Skopje"
+    assert outlet.edition_url(outlet.editions[2], "feed/") == "https://slobodenpecat.mk/sq/feed/"
+    assert outlet.edition_of("https://slobodenpecat.mk/en/some-story/").language == "en"
+    assert outlet.edition_of("https://slobodenpecat.mk/some-story/").language == "mk"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://slobodenpecat.mk/some-story/", True),
+    ("https://slobodenpecat.mk/sq/some-story/", True),
+    ("https://slobodenpecat.mk/category/vesti/planeta/", False),
+    ("https://slobodenpecat.mk/feed/", False),
+    ("https://example.com/some-story/", False),
+])
+def test_article_urls(url, expected):
+    assert get_outlet("slobodenpecat").is_article_url(url) is expected
+
+
+def _write(tmp_path, text, name="slobodenpecat"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("broken, field", [
+    (GOOD.replace('timezone = "Europe/Skopje"', 'timezone = "Europe/Atlantis"'), "timezone"),
+    (GOOD.replace('language = "en"', 'language = "english"'), "editions.1.language"),
+    (GOOD.replace('home = "https://slobodenpecat.mk/"\n', ""), "home"),
+    (GOOD.replace("article_url = '", "article_url = '(unclosed"), "discovery.article_url"),
+    (GOOD.replace('feeds = ["feed/"]', 'feeds = ["/feed/"]'), "discovery.feeds"),
+    (GOOD.replace('cms = "wordpress"', 'cms = "wordpress"\ncolour = "red"'), "colour"),
+])
+def test_invalid_entry_names_file_and_field(tmp_path, broken, field):
+    path = _write(tmp_path, broken)
+    with pytest.raises(RegistryError) as error:
+        load_outlet_file(path)
+    assert str(path) in str(error.value)
+    assert f"field '{field}'" in str(error.value)
+
+
+def test_id_must_match_file_name(tmp_path):
+    with pytest.raises(RegistryError, match="field 'id'"):
+        load_outlet_file(_write(tmp_path, GOOD, name="other"))
+
+
+def test_unknown_outlet_lists_known_ones():
+    with pytest.raises(RegistryError, match="unknown outlet 'nosuch'.*slobodenpecat"):
+        get_outlet("nosuch")
+
+
+def test_unregistered_url_gets_a_rule_less_stand_in():
+    outlet = outlet_for_url("https://news.example.org/a/b.html")
+    assert outlet.id == "generic" and outlet.domains == ["news.example.org"]
+    assert outlet.cleaning.drop_paragraphs == []
+    assert outlet_for_url("https://slobodenpecat.mk/en/x/").id == "slobodenpecat"

@@ -1,0 +1,102 @@
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from models.tables import ArticleRow, Base, CrawlRunRow
+from models.warehouse import WarehouseError, connect, downgrade, load_articles, start_run, upgrade
+from newsetl.registry import get_outlet
+from newsetl.window import Window
+from transforms.records import Article
+
+NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+
+
+def make_article(n: int, body: str = "Body text.") -> Article:
+    return Article(
+        outlet="slobodenpecat", url=f"https://slobodenpecat.mk/story-{n}/",
+        canonical_url=f"https://slobodenpecat.mk/story-{n}/", edition="mk", title=f"Story {n}",
+        title_flags=[], body=body, authors=["Ана Петрова"],
+        published_at=datetime(2026, 11, 21, 10, 42, tzinfo=timezone(timedelta(hours=1))),
+        modified_at=None, section="Македонија", tags=["Скопје"], image_url=None, description=None,
+        language="mk", language_confidence=0.99, word_count=2, content_hash=f"hash-{n}-{body}",
+        run_id="run-1", fetched_at=NOW, extractor_version="test",
+    )
+
+
+@pytest.fixture
+def engine(warehouse_url):
+    engine = connect(warehouse_url)
+    upgrade(engine)
+    start_run(engine, "run-1", get_outlet("slobodenpecat"), Window())
+    start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_match_the_models_and_downgrade_to_empty(warehouse_url):
+    engine = connect(warehouse_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert {"outlets", "articles", "crawl_runs"} <= set(inspect(connection).get_table_names())
+    downgrade(engine)
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def test_load_is_idempotent_and_detects_changed_content(engine):
+    first = load_articles(engine, [make_article(1), make_article(2)], "run-1")
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    with engine.connect() as connection:
+        before = connection.execute(select(ArticleRow.__table__).order_by(ArticleRow.id)).all()
+
+    again = load_articles(engine, [make_article(1), make_article(2)], "run-2")
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    with engine.connect() as connection:
+        assert connection.execute(select(ArticleRow.__table__).order_by(ArticleRow.id)).all() == before
+
+    edited = load_articles(engine, [make_article(1, body="Corrected body text."), make_article(2)], "run-2")
+    assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 1)
+    with engine.connect() as connection:
+        row = connection.execute(select(ArticleRow).where(ArticleRow.canonical_url.like("%story-1/"))).one()
+        assert (row.body, row.first_run_id, row.last_run_id) == ("Corrected body text.", "run-1", "run-2")
+
+
+def test_times_are_stored_utc_and_read_back_aware(engine):
+    load_articles(engine, [make_article(1)], "run-1")
+    with engine.connect() as connection:
+        published = connection.execute(select(ArticleRow.published_at)).scalar_one()
+    assert published == datetime(2026, 11, 21, 9, 42, tzinfo=UTC)
+    assert published.utcoffset() == timedelta(0)
+
+
+def test_a_failing_load_writes_nothing(engine):
+    naive = replace(make_article(3), published_at=datetime(2026, 11, 21, 10, 0))  # zone unknown → refused
+    with pytest.raises(WarehouseError, match="rolled back, nothing written"):
+        load_articles(engine, [make_article(1), make_article(2), naive], "run-1")
+    with engine.connect() as connection:
+        assert connection.execute(select(ArticleRow.id)).all() == []
+
+
+def test_run_rows_record_the_window(engine):
+    since = datetime(2026, 11, 21, tzinfo=timezone(timedelta(hours=1)))
+    start_run(engine, "run-3", get_outlet("slobodenpecat"), Window(since, since + timedelta(days=1)))
+    with engine.connect() as connection:
+        run = connection.execute(select(CrawlRunRow).where(CrawlRunRow.run_id == "run-3")).one()
+    assert run.status == "running" and run.since == since and run.until == since + timedelta(days=1)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("postgresql://nobody@127.0.0.1:1/none", "cannot reach warehouse postgresql+psycopg://nobody@127.0.0.1:1/none"),
+    ("mysql://x@localhost/db", "unsupported warehouse 'mysql'"),
+    ("not a url", "not a database URL"),
+])
+def test_bad_warehouse_urls_fail_with_a_clear_reason(url, message):
+    with pytest.raises(WarehouseError) as error:
+        connect(url)
+    assert message in str(error.value)

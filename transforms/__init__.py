@@ -1,0 +1,1 @@
+"""Extract and transform stages: raw page → Extracted (what the page says) → Article (clean, normalised)."""

@@ -1,0 +1,112 @@
+"""Extract: a raw HTML page → Extracted, with trafilatura for the body and the metadata.
+
+The outlet's ``drop_selectors`` are pruned from the page first, so widgets that sit inside the
+article container (share bars, related posts, embeds) never reach trafilatura.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import trafilatura
+from cssselect import GenericTranslator
+from htmldate import find_date
+from lxml import etree
+from trafilatura.utils import load_html
+from w3lib.url import canonicalize_url
+
+from newsetl.registry import Outlet
+from transforms.records import Extracted
+
+MAX_HTML_BYTES = 5 * 1024 * 1024  # larger pages are not articles worth parsing
+_ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
+
+
+class ExtractionError(ValueError):
+    """The page could not be turned into an article; ``reason`` names the drop counter."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@lru_cache(maxsize=256)
+def _css_to_xpath(selector: str) -> etree.XPath:
+    return etree.XPath(GenericTranslator().css_to_xpath(selector))
+
+
+def prune(tree, selectors: list[str]) -> int:
+    removed = 0
+    for selector in selectors:
+        for element in _css_to_xpath(selector)(tree):
+            parent = element.getparent()
+            if parent is not None:
+                # keep the text that follows the element (its tail) in the document
+                if element.tail and element.tail.strip():
+                    previous = element.getprevious()
+                    if previous is not None:
+                        previous.tail = (previous.tail or "") + element.tail
+                    else:
+                        parent.text = (parent.text or "") + element.tail
+                parent.remove(element)
+                removed += 1
+    return removed
+
+
+def _page_time(tree, outlet: Outlet, original: bool) -> datetime | None:
+    found = find_date(tree, outputformat=_ISO_WITH_OFFSET, original_date=original, extensive_search=False)
+    if not found:
+        return None
+    moment = datetime.strptime(found, _ISO_WITH_OFFSET) if found[-5] in "+-" else datetime.fromisoformat(found)
+    # A page without an offset speaks in the outlet's local time.
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(outlet.timezone))
+
+
+def _canonical(url: str, declared: str | None, outlet: Outlet) -> str:
+    candidate = urljoin(url, declared) if declared else url
+    if not outlet.owns(candidate) or urlsplit(candidate).scheme not in ("http", "https"):
+        candidate = url
+    return canonicalize_url(candidate, keep_fragments=False)
+
+
+def _split_authors(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    return [name.strip() for name in re.split(r";|\s+&\s+", raw) if name.strip()]
+
+
+def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
+    if len(html) > MAX_HTML_BYTES:
+        raise ExtractionError("too-large", f"{len(html)} bytes is over the {MAX_HTML_BYTES}-byte limit")
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError("extract-failed", "not parseable as HTML")
+    published = _page_time(tree, outlet, original=True)
+    modified = _page_time(tree, outlet, original=False)
+    declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
+    prune(tree, outlet.cleaning.drop_selectors)
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        include_images=False, include_links=False, deduplicate=False,
+    )
+    if document is None or not (document.text or "").strip():
+        raise ExtractionError("extract-failed", "no article text found")
+    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    return Extracted(
+        url=url,
+        canonical_url=_canonical(url, document.url, outlet),
+        title=(document.title or "").strip(),
+        paragraphs=paragraphs,
+        authors=_split_authors(document.author),
+        published_at=published,
+        modified_at=modified if modified and (published is None or modified >= published) else published,
+        section=(document.categories or [None])[0],
+        tags=list(document.tags or []),
+        image_url=document.image or None,
+        description=document.description or None,
+        declared_language=declared_language,
+    )

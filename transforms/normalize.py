@@ -1,0 +1,57 @@
+"""Normalize: Extracted + its RawPage → Article (clean title/body, language, hash, counts)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+
+import trafilatura
+
+from newsetl import __version__
+from newsetl.registry import Outlet
+from transforms.clean import clean_paragraphs, clean_title
+from transforms.language import detect_language
+from transforms.records import Article, Extracted
+
+EXTRACTOR_VERSION = f"news-etl {__version__} / trafilatura {trafilatura.__version__}"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def content_hash(title: str, body: str) -> str:
+    """Hash of what an analyst reads; whitespace differences are not an edit."""
+    normalized = _SPACE.sub(" ", f"{title}\n{body}").strip()
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime) -> Article:
+    site_names = [outlet.name, *outlet.cleaning.title_suffixes]
+    title, flags = clean_title(extracted.title, site_names)
+    cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning)
+    body = "\n\n".join(cleaned.paragraphs)
+    guess = detect_language(f"{title}\n{body}", fallback=extracted.declared_language or edition)
+    return Article(
+        outlet=outlet.id,
+        url=extracted.url,
+        canonical_url=extracted.canonical_url,
+        edition=edition,
+        title=title,
+        title_flags=flags,
+        body=body,
+        authors=extracted.authors,
+        published_at=extracted.published_at,
+        modified_at=extracted.modified_at,
+        section=extracted.section,
+        tags=extracted.tags,
+        image_url=extracted.image_url,
+        description=extracted.description,
+        language=guess.language,
+        language_confidence=guess.confidence,
+        word_count=len(_WORD.findall(body)),
+        content_hash=content_hash(title, body),
+        run_id=run_id,
+        fetched_at=fetched_at,
+        extractor_version=EXTRACTOR_VERSION,
+        removed=cleaned.removed,
+    )

@@ -1,0 +1,65 @@
+"""The records between extract → transform → load."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a page says, as the extractor read it (body already cut to article paragraphs)."""
+
+    url: str
+    canonical_url: str
+    title: str
+    paragraphs: list[str]
+    authors: list[str]
+    published_at: datetime | None
+    modified_at: datetime | None
+    section: str | None
+    tags: list[str]
+    image_url: str | None
+    description: str | None
+    declared_language: str | None  # <html lang>, if any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article ready for the warehouse."""
+
+    outlet: str
+    url: str
+    canonical_url: str
+    edition: str
+    title: str
+    title_flags: list[str]  # format markers lifted from the title: video, photo, audio, live
+    body: str
+    authors: list[str]
+    published_at: datetime | None
+    modified_at: datetime | None
+    section: str | None
+    tags: list[str]
+    image_url: str | None
+    description: str | None
+    language: str
+    language_confidence: float
+    word_count: int
+    content_hash: str
+    run_id: str
+    fetched_at: datetime
+    extractor_version: str
+    removed: dict[str, int] = field(default_factory=dict)  # cleaning rule → paragraphs removed
+
+    def to_json_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("published_at", "modified_at", "fetched_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict) -> Article:
+        data = dict(data)
+        for key in ("published_at", "modified_at", "fetched_at"):
+            data[key] = datetime.fromisoformat(data[key]) if data[key] else None
+        return cls(**data)
