@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.warehouse import WarehouseError
+from newsetl.display import stage_progress, summary_table
 from newsetl.registry import RegistryError, get_outlet, load_registry, outlet_for_url
 from newsetl.settings import Settings, load_settings
 from newsetl.window import Window, parse_bound
@@ -63,36 +63,6 @@ def _window(outlet_id: str, since: str | None, until: str | None) -> Window:
     return Window(parse_bound(since, tz), parse_bound(until, tz))
 
 
-@contextmanager
-def _stage_progress(enabled: bool):
-    """A rich progress display fed by the pipeline's (stage, done, total) callbacks."""
-    if not enabled:
-        yield None
-        return
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                label = {"crawl": "crawling (pages staged)", "extract": "extracting"}.get(stage, stage)
-                tasks[stage] = bar.add_task(label, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
-def _summary_table(summaries: list[dict]) -> Table:
-    table = Table(title="Run summary")
-    for column in ("outlet", "pages", "article pages", "new", "updated", "unchanged", "dropped", "errors"):
-        table.add_column(column, justify="left" if column == "outlet" else "right")
-    for s in summaries:
-        dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items()) or "-"
-        table.add_row(s["outlet"], str(s["pages_fetched"]), str(s["article_pages_fetched"]), str(s["articles_new"]),
-                      str(s["articles_updated"]), str(s["articles_unchanged"]), dropped, str(s["errors"]))
-    return table
-
-
 @app.command()
 def run(
     outlet: Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")],
@@ -107,12 +77,12 @@ def run(
     settings = load_settings(warehouse)
     with _expected_errors(settings):
         window = _window(outlet, since, until)
-        with _stage_progress(err.is_terminal) as progress:
+        with stage_progress(err) as progress:
             summary = run_outlet(outlet, window, settings, progress).to_dict()
         if as_json:
             print(json.dumps(summary, ensure_ascii=False))
         else:
-            out.print(_summary_table([summary]))
+            out.print(summary_table([summary]))
 
 
 @app.command()

@@ -6,6 +6,7 @@ plan (paths and ids) and stage summaries, never article data.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
@@ -15,6 +16,8 @@ from newsetl.registry import Outlet, load_registry
 
 WAREHOUSE_CONN_ID = "news_warehouse"
 DAILY_AT_MIDNIGHT = "0 0 * * *"
+# Task retries; tests and `airflow dags test` runs set 0 to fail fast.
+TASK_RETRIES = int(os.environ.get("NEWSETL_TASK_RETRIES", "2"))
 
 
 def warehouse_url_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str | None:
@@ -70,7 +73,7 @@ def build_outlet_dag(outlet: Outlet):
         catchup=False,
         max_active_runs=1,
         tags=["news", outlet.id, outlet.cms, *outlet.languages],
-        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+        default_args={"retries": TASK_RETRIES, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
                       "execution_timeout": timedelta(hours=2)},
         doc_md=f"Crawl → extract → load for **{outlet.name}**, one data interval (a day in "
                f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`.",

@@ -1,0 +1,59 @@
+"""``newsetl demo``: the whole pipeline, offline, on the bundled fixture outlets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from models.warehouse import connect
+from newsetl.display import stage_progress, summary_table
+from newsetl.registry import load_registry
+from newsetl.settings import Settings, load_settings
+from newsetl.window import Window
+
+EXAMPLE_QUERY = """\
+SELECT o.name AS outlet, a.language, COUNT(*) AS articles,
+       MIN(a.published_at) AS first_published, MAX(a.published_at) AS last_published
+FROM articles a JOIN outlets o ON o.id = a.outlet_id
+GROUP BY o.name, a.language
+ORDER BY o.name, a.language"""
+
+
+def fixture_outlets() -> list[str]:
+    fixtures = Path(__file__).with_name("fixture_sites")
+    return [outlet_id for outlet_id in load_registry() if (fixtures / outlet_id / "site.json").exists()]
+
+
+def _query_table(settings: Settings, sql: str) -> Table:
+    engine = connect(settings.warehouse_url)
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(sql))
+            table = Table(*result.keys(), title="Example query")
+            for row in result:
+                table.add_row(*(str(value) for value in row))
+    finally:
+        engine.dispose()
+    return table
+
+
+def run_demo(settings: Settings, out: Console, err: Console) -> None:
+    from newsetl.fixture_sites.server import serve
+    from newsetl.pipeline import run_outlet
+
+    with serve() as server:
+        os.environ["NEWSETL_REPLAY_URL"] = server.url  # also seen by the crawl subprocess
+        settings = load_settings(settings.warehouse_url)
+        err.print(f"fixture outlets served on {server.url}; warehouse {settings.warehouse_url}")
+        summaries = []
+        for outlet_id in fixture_outlets():
+            with stage_progress(err) as progress:
+                summaries.append(run_outlet(outlet_id, Window(), settings, progress).to_dict())
+    out.print(summary_table(summaries))
+    out.print("Try it yourself, e.g. with the sqlite3 shell:\n")
+    out.print(EXAMPLE_QUERY + ";\n", highlight=False)
+    out.print(_query_table(settings, EXAMPLE_QUERY))

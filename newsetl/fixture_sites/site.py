@@ -1,0 +1,567 @@
+"""An outlet's fixture web site: article JSON files rendered through Jinja2 theme templates.
+
+``load_site("slobodenpecat")`` reads ``<outlet>/site.json`` and ``<outlet>/articles/*/*.json``;
+``FixtureSite.render(path)`` answers a request path the way the outlet's WordPress would. Pages are
+derived from the files only (no clock, no randomness), so the same files give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import hashlib
+import json
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
+
+FIXTURES_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = FIXTURES_DIR / "templates"
+OUTLETS_DIR = FIXTURES_DIR.parent / "outlets"
+
+PER_PAGE = 2  # posts per archive page: small, so the fixture categories span several pages
+FEED_SIZE = 10  # WordPress's default number of feed items
+MOST_READ = 5
+RELATED = 3
+
+HTML = "text/html; charset=UTF-8"
+RSS = "application/rss+xml; charset=UTF-8"
+TEXT = "text/plain; charset=UTF-8"
+
+BLOCK_KINDS = ("p", "h2", "read_also", "figure", "embed")
+TEXT_KINDS = ("p", "h2")  # the blocks a clean extraction returns
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]+$")
+
+
+def read_outlet_entry(outlet_id: str, outlets_dir: Path = OUTLETS_DIR) -> dict[str, Any]:
+    """The few registry fields a fixture site needs, read straight from the outlet's TOML."""
+    path = outlets_dir / f"{outlet_id}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return {
+            "name": data["name"],
+            "home": data["home"],
+            "domains": tuple(data["domains"]),
+            "timezone": data.get("timezone", "UTC"),
+            "prefixes": {e["language"]: e["prefix"] for e in data["editions"]},
+        }
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"outlet file {path}: cannot be read as an outlet entry: {exc!r}") from exc
+
+
+@dataclass(frozen=True)
+class Block:
+    """One body block of an article, in page order."""
+
+    kind: str  # one of BLOCK_KINDS
+    text: str  # paragraph/heading text, "Read also: headline", figure caption, or embed provider
+    target: str | None = None  # read_also: slug (or absolute URL) of the linked article
+    file: str | None = None  # figure: upload path under wp-content/uploads/, when given
+
+
+@dataclass(frozen=True)
+class FixtureArticle:
+    outlet: str
+    story: str  # shared by the translations of one story
+    edition: str
+    slug: str
+    url: str
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    author: str
+    published: datetime
+    modified: datetime
+    excerpt: str
+    image_url: str  # "" when the article has no featured image
+    image_caption: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def body_paragraphs(self) -> list[str]:
+        """The article text a clean extraction must return: the p and h2 blocks, in order."""
+        return [block.text for block in self.blocks if block.kind in TEXT_KINDS]
+
+
+class Response(NamedTuple):
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def _digest(seed: str) -> bytes:
+    return hashlib.sha256(seed.encode("utf-8")).digest()
+
+
+def youtube_id(seed: str) -> str:
+    """A stable, YouTube-shaped (11 characters of base64url) video id."""
+    return base64.urlsafe_b64encode(_digest(seed)).decode("ascii")[:11]
+
+
+def post_id(article: FixtureArticle) -> int:
+    """A stable WordPress-like numeric post id."""
+    return 100000 + int.from_bytes(_digest(f"{article.edition}/{article.slug}")[:4], "big") % 900000
+
+
+_CYRILLIC = dict(zip(
+    "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
+    "a b v g d gj e zh z dz i j k l lj m n nj o p r s t kj u f h c ch dzh sh".split(),
+    strict=True,
+))
+
+
+def slugify(text: str) -> str:
+    """A WordPress-style Latin slug (Macedonian Cyrillic transliterated, ц→cz before a vowel)."""
+    text = text.lower()
+    out = []
+    for i, char in enumerate(text):
+        if char == "ц" and i + 1 < len(text) and text[i + 1] in "аеиоу":
+            out.append("cz")
+        else:
+            out.append(_CYRILLIC.get(char, char))
+    ascii_text = unicodedata.normalize("NFKD", "".join(out)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def _css_url(url: str) -> str:
+    # Unquoted CSS url(...) cannot hold spaces, quotes or parentheses.
+    return re.sub(r"[\s()'\"\\]", lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def _cdata(value: Any) -> Markup:
+    # The text goes inside <![CDATA[...]]>, where only "]]>" needs breaking up.
+    return Markup(str(value).replace("]]>", "]]]]><![CDATA[>"))
+
+
+def _environment(theme: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR / theme),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.filters["css_url"] = _css_url
+    env.filters["cdata"] = _cdata
+    env.filters["query_value"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _parse_time(value: Any, fail) -> datetime:
+    if not isinstance(value, str):
+        fail("must be an ISO 8601 timestamp string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{value!r} is not an ISO 8601 timestamp")
+    if moment.tzinfo is None:
+        fail(f"{value!r} has no UTC offset")
+    return moment
+
+
+def _parse_block(index: int, raw: Any, fail) -> Block:
+    where = f"blocks[{index}]"
+    if not isinstance(raw, dict):
+        fail(where, "must be an object such as {\"p\": \"text\"}")
+    kinds = [kind for kind in BLOCK_KINDS if kind in raw]
+    if len(kinds) != 1:
+        fail(where, f"must have exactly one of the keys {', '.join(BLOCK_KINDS)}")
+    kind = kinds[0]
+    text = raw[kind]
+    if not isinstance(text, str) or not text.strip():
+        fail(f"{where}.{kind}", "must be a non-empty string")
+    for extra in ("target", "file"):
+        if extra in raw and not (isinstance(raw[extra], str) and raw[extra].strip()):
+            fail(f"{where}.{extra}", "must be a non-empty string")
+    return Block(kind, text, raw.get("target"), raw.get("file"))
+
+
+def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str],
+                 categories: dict[str, dict[str, str]]) -> FixtureArticle:
+    """One article file; a ValueError names the file and the field when it is malformed."""
+
+    def fail(field: str, problem: str):
+        raise ValueError(f"article {path}: field '{field}': {problem}")
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"article {path}: not readable as JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        fail("(file)", "must be a JSON object")
+
+    def text(field: str, required: bool = True) -> str:
+        value = data.get(field)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            fail(field, "must be a non-empty string")
+        return value
+
+    edition = text("edition")
+    if edition not in prefixes:
+        fail("edition", f"{edition!r} is not one of the outlet's editions {sorted(prefixes)}")
+    if edition != path.parent.name:
+        fail("edition", f"{edition!r} does not match the folder {path.parent.name!r}")
+    slug = text("slug")
+    if not SLUG_RE.match(slug):
+        fail("slug", f"{slug!r} must be lowercase Latin letters, digits and '-'")
+    if slug != path.stem:
+        fail("slug", f"{slug!r} does not match the file name {path.stem!r}")
+    category = text("category")
+    if category not in categories.get(edition, {}):
+        fail("category", f"{category!r} is not a category of site.json ({', '.join(categories.get(edition, {}))})")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        fail("tags", "must be a list of non-empty strings")
+    published = _parse_time(data.get("published"), lambda problem: fail("published", problem))
+    modified = published
+    if data.get("modified") is not None:
+        modified = _parse_time(data["modified"], lambda problem: fail("modified", problem))
+    image = data.get("image")
+    image_url = image_caption = ""
+    if image is not None:
+        if not isinstance(image, dict) or not isinstance(image.get("file"), str) or not image["file"].strip():
+            fail("image", "must be an object with a non-empty 'file'")
+        if not isinstance(image.get("caption", ""), str):
+            fail("image.caption", "must be a string")
+        image_url = f"{home}wp-content/uploads/{image['file'].lstrip('/')}"
+        image_caption = image.get("caption", "")
+    raw_blocks = data.get("blocks")
+    if not isinstance(raw_blocks, list) or not raw_blocks:
+        fail("blocks", "must be a non-empty list")
+    blocks = tuple(_parse_block(i, raw, fail) for i, raw in enumerate(raw_blocks))
+    return FixtureArticle(
+        outlet=outlet_id,
+        story=text("story"),
+        edition=edition,
+        slug=slug,
+        url=f"{home.rstrip('/')}{prefixes[edition]}{slug}/",
+        title=text("title"),
+        category=category,
+        tags=tuple(tags),
+        author=text("author"),
+        published=published,
+        modified=modified,
+        excerpt=text("excerpt"),
+        image_url=image_url,
+        image_caption=image_caption,
+        blocks=blocks,
+    )
+
+
+def load_site(outlet_id: str, root: Path = FIXTURES_DIR, outlets_dir: Path = OUTLETS_DIR) -> FixtureSite:
+    """The fixture site of ``outlet_id``: ``<root>/<outlet_id>/site.json`` plus its article files."""
+    entry = read_outlet_entry(outlet_id, outlets_dir)
+    folder = Path(root) / outlet_id
+    site_file = folder / "site.json"
+    try:
+        furniture = json.loads(site_file.read_text(encoding="utf-8"))
+        categories = {lang: ed["categories"] for lang, ed in furniture["editions"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"site file {site_file}: cannot be read: {exc!r}") from exc
+    missing = sorted(set(entry["prefixes"]) - set(categories))
+    if missing:
+        raise ValueError(f"site file {site_file}: field 'editions': no furniture for {missing}")
+    articles = [
+        load_article(path, outlet_id, entry["home"], entry["prefixes"], categories)
+        for path in sorted(folder.glob("articles/*/*.json"))
+    ]
+    return FixtureSite(outlet_id, entry, furniture, articles)
+
+
+# --- the site --------------------------------------------------------------------------------
+
+
+class FixtureSite:
+    """An outlet's site: its articles, its furniture (site.json) and its request routing."""
+
+    def __init__(self, outlet_id: str, entry: dict[str, Any], furniture: dict[str, Any],
+                 articles: list[FixtureArticle]):
+        self.outlet_id = outlet_id
+        self.name: str = entry["name"]
+        self.home: str = entry["home"]
+        self.domains: tuple[str, ...] = entry["domains"]
+        self.tz = ZoneInfo(entry["timezone"])
+        self.prefixes: dict[str, str] = entry["prefixes"]
+        self.furniture = furniture
+        self.articles: tuple[FixtureArticle, ...] = tuple(
+            sorted(articles, key=lambda a: (a.published, a.url), reverse=True)
+        )
+        self._by_slug = {(a.edition, a.slug): a for a in self.articles}
+        self._env = _environment(furniture.get("theme", "pennews"))
+        # The site's "today" (top bar date, copyright year) is its newest post's day.
+        self.today = self.local(self.articles[0].published) if self.articles else None
+
+    # URLs and formatting, also used by the templates
+
+    def url(self, edition: str, relative: str = "") -> str:
+        return f"{self.home.rstrip('/')}{self.prefixes[edition]}{relative}"
+
+    def category_url(self, edition: str, category: str, page: int = 1) -> str:
+        paged = f"page/{page}/" if page > 1 else ""
+        return self.url(edition, f"category/vesti/{category}/{paged}")
+
+    def tag_url(self, edition: str, tag: str) -> str:
+        return self.url(edition, f"tag/{slugify(tag)}/")
+
+    def author_url(self, article: FixtureArticle) -> str:
+        return self.url(article.edition, f"author/{slugify(article.author)}/")
+
+    def upload_url(self, file: str) -> str:
+        return f"{self.home}wp-content/uploads/{file.lstrip('/')}"
+
+    def figure_url(self, article: FixtureArticle, block: Block, index: int) -> str:
+        if block.file:
+            return self.upload_url(block.file)
+        day = self.local(article.published)
+        return self.upload_url(f"{day:%Y/%m}/{article.slug}-{index}.jpg")
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def iso(self, moment: datetime) -> str:
+        return self.local(moment).isoformat()
+
+    def rfc822(self, moment: datetime) -> str:
+        return email.utils.format_datetime(moment.astimezone(UTC))
+
+    def long_date(self, moment: datetime, edition: str) -> str:
+        day = self.local(moment)
+        month = self.furniture["editions"][edition]["months"][day.month - 1]
+        return f"{day.day} {month} {day.year}"
+
+    def day_line(self, edition: str) -> str:
+        if self.today is None:
+            return ""
+        weekday = self.furniture["editions"][edition]["weekdays"][self.today.weekday()]
+        return f"{weekday}, {self.long_date(self.today, edition)}"
+
+    def post_id(self, article: FixtureArticle) -> int:
+        return post_id(article)
+
+    def youtube_id(self, seed: str) -> str:
+        return youtube_id(seed)
+
+    def share_count(self, article: FixtureArticle, network: str) -> int:
+        return int.from_bytes(_digest(f"{article.url}|{network}")[:2], "big") % 400
+
+    @staticmethod
+    def split_read_also(text: str) -> tuple[str, str]:
+        """"Прочитајте и: Наслов" → ("Прочитајте и:", "Наслов"); no colon → ("", text)."""
+        lead, colon, headline = text.partition(":")
+        if not colon or not headline.strip():
+            return "", text
+        return lead.strip() + ":", headline.strip()
+
+    def link_target(self, article: FixtureArticle, target: str) -> str:
+        if "://" in target:
+            return target
+        return self.url(article.edition, target.strip("/") + "/")
+
+    # Article queries
+
+    def edition_articles(self, edition: str, category: str | None = None) -> list[FixtureArticle]:
+        return [a for a in self.articles
+                if a.edition == edition and (category is None or a.category == category)]
+
+    def article(self, url: str) -> FixtureArticle | None:
+        """The article published at ``url`` (an absolute URL as in ``FixtureArticle.url``)."""
+        return next((a for a in self.articles if a.url == url), None)
+
+    def translations(self, article: FixtureArticle) -> list[FixtureArticle]:
+        """All editions of the article's story, the article itself included, in edition order."""
+        order = list(self.prefixes)
+        same = [a for a in self.articles if a.story == article.story]
+        return sorted(same, key=lambda a: order.index(a.edition))
+
+    def related(self, article: FixtureArticle) -> list[FixtureArticle]:
+        others = [a for a in self.edition_articles(article.edition) if a is not article]
+        others.sort(key=lambda a: (a.category != article.category,
+                                   abs((a.published - article.published).total_seconds()), a.url))
+        return others[:RELATED]
+
+    def most_read(self, edition: str) -> list[FixtureArticle]:
+        # A stable pseudo-popularity order, so the widget differs from the newest-first lists.
+        return sorted(self.edition_articles(edition), key=lambda a: _digest(a.url))[:MOST_READ]
+
+    # Routing
+
+    def render(self, path: str) -> tuple[int, str, bytes]:
+        """(status, content type, body) for a request path; the query string is ignored."""
+        status, content_type, body, _ = self.respond(path)
+        return status, content_type, body
+
+    def respond(self, path: str) -> Response:
+        """Like ``render``, with the response headers (``Location`` on redirects)."""
+        path, _, query = path.partition("#")[0].partition("?")
+        path = unquote(path) or "/"
+        if path == "/robots.txt":
+            return Response(200, TEXT, self._render("robots.txt").encode("utf-8"), {})
+        route = self._resolve(path)
+        if route is None and not path.endswith("/") and self._resolve(path + "/") is not None:
+            return self._redirect(path + "/", query)
+        if route is None:
+            return self._not_found(path)
+        kind, edition, args = route
+        if kind == "article":
+            return self._article_page(args["article"])
+        if kind == "feed":
+            return self._feed(edition, args["category"])
+        if args["page"] == 1 and path.rstrip("/").endswith("/page/1"):
+            # WordPress sends /page/1/ to the archive's first page.
+            return self._redirect(urlsplit(self.category_url(edition, args["category"])).path, query)
+        return self._category_page(edition, args["category"], args["page"], path)
+
+    def _edition_of(self, path: str) -> tuple[str, str]:
+        """(edition, rest of the path after its prefix) by the longest matching prefix."""
+        matching = [(len(prefix), lang) for lang, prefix in self.prefixes.items() if path.startswith(prefix)]
+        if not matching:
+            return next(iter(self.prefixes)), path.lstrip("/")
+        length, edition = max(matching)
+        return edition, path[length:]
+
+    def _resolve(self, path: str) -> tuple[str, str, dict[str, Any]] | None:
+        if not path.endswith("/"):
+            return None
+        edition, rest = self._edition_of(path)
+        parts = [part for part in rest.split("/") if part]
+        if len(parts) != rest.count("/"):  # empty segments such as "//"
+            return None
+        categories = self.furniture["editions"][edition]["categories"]
+        if parts == ["feed"]:
+            return "feed", edition, {"category": None}
+        if len(parts) >= 3 and parts[:2] == ["category", "vesti"] and parts[2] in categories:
+            tail = parts[3:]
+            if not tail:
+                return "category", edition, {"category": parts[2], "page": 1}
+            if tail == ["feed"]:
+                return "feed", edition, {"category": parts[2]}
+            if len(tail) == 2 and tail[0] == "page" and tail[1].isascii() and tail[1].isdigit():
+                return "category", edition, {"category": parts[2], "page": int(tail[1])}
+            return None
+        if len(parts) == 1 and (edition, parts[0]) in self._by_slug:
+            return "article", edition, {"article": self._by_slug[edition, parts[0]]}
+        return None
+
+    # Pages
+
+    def _render(self, template: str, **context: Any) -> str:
+        return self._env.get_template(template).render(site=self, home=self.home, **context)
+
+    def _page_context(self, edition: str) -> dict[str, Any]:
+        return {
+            "edition": edition,
+            "ed": self.furniture["editions"][edition],
+            "logo": self.upload_url(self.furniture.get("logo", "logo.png")),
+            "edition_home": self.url(edition),
+            "feed_url": self.url(edition, "feed/"),
+            "language_links": {lang: self.url(lang) for lang in self.prefixes},
+            "most_read": self.most_read(edition),
+            "year": self.today.year if self.today else None,
+        }
+
+    def _html(self, status: int, template: str, edition: str, **context: Any) -> Response:
+        html = self._render(template, **self._page_context(edition), **context)
+        return Response(status, HTML, html.encode("utf-8"), {})
+
+    def _redirect(self, path: str, query: str) -> Response:
+        location = self.home.rstrip("/") + quote(path) + (f"?{query}" if query else "")
+        body = f'<!DOCTYPE html><html><body><a href="{location}">{location}</a></body></html>'
+        return Response(301, HTML, body.encode("utf-8"), {"Location": location})
+
+    def _not_found(self, path: str) -> Response:
+        edition, _ = self._edition_of(path if path.endswith("/") else path + "/")
+        return self._html(404, "404.html", edition)
+
+    def _article_page(self, article: FixtureArticle) -> Response:
+        ed = self.furniture["editions"][article.edition]
+        translations = self.translations(article)
+        context = self._page_context(article.edition)
+        # The language switcher points at this story's translations where they exist.
+        context["language_links"].update({t.edition: t.url for t in translations})
+        html = self._render(
+            "article.html", **context,
+            article=article,
+            category_name=ed["categories"][article.category],
+            translations=translations,
+            related=self.related(article),
+            jsonld=self._jsonld(article),
+            # One clip per edition and day, as a daily widget would show.
+            video_of_the_day=youtube_id(
+                f"video-of-the-day/{article.edition}/{self.local(article.published):%Y-%m-%d}"
+            ),
+        )
+        return Response(200, HTML, html.encode("utf-8"), {})
+
+    def _jsonld(self, article: FixtureArticle) -> dict[str, Any]:
+        ed = self.furniture["editions"][article.edition]
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "@id": f"{article.url}#article",
+            "mainEntityOfPage": {"@type": "WebPage", "@id": article.url},
+            "headline": article.title,
+            "description": article.excerpt,
+            "datePublished": self.iso(article.published),
+            "dateModified": self.iso(article.modified),
+            "author": {"@type": "Person", "name": article.author, "url": self.author_url(article)},
+            "articleSection": ed["categories"][article.category],
+            "keywords": list(article.tags),
+            "inLanguage": ed["html_lang"],
+            "publisher": {
+                "@type": "Organization",
+                "name": ed["site_name"],
+                "logo": {"@type": "ImageObject", "url": self.upload_url(self.furniture.get("logo", "logo.png"))},
+            },
+        }
+        if article.image_url:
+            data["image"] = [article.image_url]
+        return data
+
+    def _category_page(self, edition: str, category: str, page: int, path: str) -> Response:
+        posts = self.edition_articles(edition, category)
+        pages = max(1, -(-len(posts) // PER_PAGE))
+        if page < 1 or page > pages:
+            return self._not_found(path)
+        return self._html(
+            200, "category.html", edition,
+            category=category,
+            category_name=self.furniture["editions"][edition]["categories"][category],
+            posts=posts[(page - 1) * PER_PAGE: page * PER_PAGE],
+            page=page,
+            pages=pages,
+            page_url=self.category_url(edition, category, page),
+            prev_url=self.category_url(edition, category, page - 1) if page > 1 else None,
+            next_url=self.category_url(edition, category, page + 1) if page < pages else None,
+        )
+
+    def _feed(self, edition: str, category: str | None) -> Response:
+        ed = self.furniture["editions"][edition]
+        posts = self.edition_articles(edition, category)[:FEED_SIZE]
+        if category:
+            title = f"{ed['categories'][category]} - {ed['site_name']}"
+            link, self_url = self.category_url(edition, category), self.category_url(edition, category) + "feed/"
+        else:
+            title, link, self_url = ed["site_name"], self.url(edition), self.url(edition, "feed/")
+        xml = self._render(
+            "feed.xml", edition=edition, ed=ed, posts=posts, channel_title=title,
+            channel_link=link, self_url=self_url,
+            last_build=self.rfc822(max(a.modified for a in posts)) if posts else None,
+        )
+        return Response(200, RSS, xml.encode("utf-8"), {})

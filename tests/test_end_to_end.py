@@ -1,0 +1,114 @@
+"""The whole pipeline over real HTTP on loopback into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from models.tables import ArticleRow, CrawlRunRow
+from models.warehouse import connect
+from newsetl.fixture_sites import load_site
+from newsetl.pipeline import run_outlet
+from newsetl.settings import load_settings
+from newsetl.window import Window
+from scrapers.crawl import CrawlFailed
+
+SITE = load_site("slobodenpecat")
+
+
+def all_rows(engine):
+    with engine.connect() as connection:
+        return connection.execute(select(ArticleRow.__table__).order_by(ArticleRow.canonical_url)).all()
+
+
+def appeal_sentences() -> list[str]:
+    sentences = []
+    for edition in SITE.furniture["editions"].values():
+        for paragraph in edition["appeal"]:
+            sentences += [s.strip() for s in paragraph.split(". ") if len(s.strip()) > 12]
+        sentences.append(edition["video_heading"])
+    return sentences
+
+
+def test_full_run_loads_every_fixture_article_once(data_dir, replay, warehouse_url):
+    settings = load_settings(warehouse_url)
+    first = run_outlet("slobodenpecat", Window(), settings)
+
+    assert first.articles_new == len(SITE.articles)
+    assert first.article_pages_fetched == len(SITE.articles)
+    assert first.errors == 0 and first.dropped == {}
+    engine = connect(warehouse_url)
+    with engine.connect() as connection:
+        by_edition = dict(connection.execute(select(ArticleRow.edition, func.count()).group_by(ArticleRow.edition)).all())
+        by_language = dict(connection.execute(select(ArticleRow.language, func.count()).group_by(ArticleRow.language)).all())
+        stored = {row.canonical_url: row for row in connection.execute(select(ArticleRow)).all()}
+        run = connection.execute(select(CrawlRunRow).where(CrawlRunRow.run_id == first.run_id)).one()
+    expected = Counter(article.edition for article in SITE.articles)
+    assert by_edition == dict(expected) and by_language == dict(expected)
+    assert set(stored) == {article.url for article in SITE.articles}  # the real URLs, not the replay server's
+    for row in stored.values():
+        for sentence in appeal_sentences():
+            assert sentence not in row.body, f"{row.canonical_url} keeps {sentence!r}"
+    assert (run.status, run.articles_new, run.pages_fetched) == ("success", len(SITE.articles), first.pages_fetched)
+
+    before = all_rows(engine)
+    second = run_outlet("slobodenpecat", Window(), settings)
+    assert (second.articles_new, second.articles_updated, second.articles_unchanged) == (0, 0, len(SITE.articles))
+    assert all_rows(engine) == before
+    engine.dispose()
+
+
+def test_a_window_loads_only_that_days_articles(data_dir, replay):
+    day = SITE.articles[len(SITE.articles) // 2].published.date()
+    tz = SITE.articles[0].published.tzinfo
+    since = datetime(day.year, day.month, day.day, tzinfo=tz)
+    window = Window(since, since + timedelta(days=1))
+    expected = {a.url for a in SITE.articles if window.contains(a.published)}
+    assert 0 < len(expected) < len(SITE.articles)
+
+    summary = run_outlet("slobodenpecat", window, load_settings())
+
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        loaded = set(connection.execute(select(ArticleRow.canonical_url)).scalars())
+    engine.dispose()
+    assert loaded == expected
+    assert summary.article_pages_fetched == len(expected)  # out-of-window pages were not fetched
+    assert summary.dropped["out-of-window"] == len(SITE.articles) - len(expected)
+
+
+def test_a_crawl_where_every_request_fails_is_a_failed_run(data_dir, monkeypatch):
+    monkeypatch.setenv("NEWSETL_REPLAY_URL", "http://127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(CrawlFailed, match="no successful response"):
+        run_outlet("slobodenpecat", Window(), load_settings())
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        run = connection.execute(select(CrawlRunRow)).one()
+        assert connection.execute(select(func.count()).select_from(ArticleRow)).scalar_one() == 0
+    engine.dispose()
+    assert run.status == "failed" and "no successful response" in run.error_message
+
+
+def newsetl(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newsetl.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, input=input, timeout=300)
+
+
+def test_run_command_json_summary(data_dir, replay):
+    day = SITE.articles[0].published.date().isoformat()
+    result = newsetl("run", "slobodenpecat", "--since", day, "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    expected_keys = {"outlet", "run_id", "since", "until", "pages_fetched", "articles_new", "articles_updated",
+                     "articles_unchanged", "dropped", "errors"}
+    assert expected_keys <= set(summary)
+    newest_day = [a for a in SITE.articles if a.published.date().isoformat() >= day]
+    assert summary["articles_new"] == len(newest_day)
+    assert summary["since"].startswith(f"{day}T00:00:00+01:00")
