@@ -22,6 +22,10 @@ FROM articles a JOIN outlets o ON o.id = a.outlet_id
 GROUP BY o.name, a.language
 ORDER BY o.name, a.language"""
 
+LATEST_QUERY = """\
+SELECT a.language, a.published_at, a.title, a.word_count AS words
+FROM articles a ORDER BY a.published_at DESC LIMIT 6"""
+
 
 def fixture_outlets() -> list[str]:
     fixtures = Path(__file__).with_name("fixture_sites")
@@ -33,7 +37,7 @@ def _query_table(settings: Settings, sql: str) -> Table:
     try:
         with engine.connect() as connection:
             result = connection.execute(text(sql))
-            table = Table(*result.keys(), title="Example query")
+            table = Table(*result.keys())
             for row in result:
                 table.add_row(*(str(value) for value in row))
     finally:
@@ -48,12 +52,14 @@ def run_demo(settings: Settings, out: Console, err: Console) -> None:
     with serve() as server:
         os.environ["NEWSETL_REPLAY_URL"] = server.url  # also seen by the crawl subprocess
         settings = load_settings(settings.warehouse_url)
-        err.print(f"fixture outlets served on {server.url}; warehouse {settings.warehouse_url}")
+        err.print(f"fixture outlets served on {server.url}", highlight=False)
+        err.print(f"warehouse: {settings.warehouse_url}", highlight=False, soft_wrap=True)
         summaries = []
         for outlet_id in fixture_outlets():
             with stage_progress(err) as progress:
                 summaries.append(run_outlet(outlet_id, Window(), settings, progress).to_dict())
     out.print(summary_table(summaries))
-    out.print("Try it yourself, e.g. with the sqlite3 shell:\n")
-    out.print(EXAMPLE_QUERY + ";\n", highlight=False)
+    out.print(_query_table(settings, LATEST_QUERY))
+    out.print(f"\nQuery the warehouse yourself ({settings.warehouse_url}), for example:\n", soft_wrap=True)
+    out.print(EXAMPLE_QUERY + ";\n", highlight=False, soft_wrap=True)
     out.print(_query_table(settings, EXAMPLE_QUERY))

@@ -74,3 +74,14 @@ def test_db_upgrade_creates_the_schema(data_dir, tmp_path):
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "wh.db").execute("select name from sqlite_master where type='table'")}
     assert {"outlets", "articles", "crawl_runs", "alembic_version"} <= tables
+
+
+def test_demo_runs_the_whole_pipeline_and_summarises(data_dir):
+    result = newsetl("demo", env={"COLUMNS": "160"})
+    assert result.returncode == 0, result.stderr
+    assert "Run summary" in result.stdout and "slobodenpecat" in result.stdout
+    assert "SELECT o.name AS outlet" in result.stdout
+    import sqlite3
+
+    database = sqlite3.connect(data_dir / "warehouse.db")
+    assert database.execute("select count(*) from articles").fetchone()[0] == len(SITE.articles)

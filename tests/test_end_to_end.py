@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -112,3 +113,41 @@ def test_run_command_json_summary(data_dir, replay):
     newest_day = [a for a in SITE.articles if a.published.date().isoformat() >= day]
     assert summary["articles_new"] == len(newest_day)
     assert summary["since"].startswith(f"{day}T00:00:00+01:00")
+
+
+@pytest.fixture
+def faults(replay):
+    yield replay.faults
+    replay.faults.clear()
+
+
+def test_bad_pages_are_dropped_with_reasons_and_the_rest_loads(data_dir, faults):
+    mk = [a for a in SITE.articles if a.edition == "mk"]
+    failing, garbage, huge, cyrillic_1251 = mk[:4]
+
+    def path(article):
+        return article.url.split("slobodenpecat.mk", 1)[1]
+
+    html = "text/html; charset=UTF-8"
+    faults[path(failing)] = (500, html, b"<h1>Internal Server Error</h1>", {})
+    faults[path(garbage)] = (200, html, bytes(range(256)) * 40, {})
+    faults[path(huge)] = (200, html, b"<html><body>" + b"<p>word </p>" * 600_000 + b"</body></html>", {})
+    page = SITE.render(path(cyrillic_1251))[2].decode("utf-8")
+    page = re.sub(r'charset="?utf-8"?', "charset=windows-1251", page, flags=re.IGNORECASE)
+    faults[path(cyrillic_1251)] = (200, "text/html; charset=windows-1251",
+                                   page.encode("cp1251", errors="xmlcharrefreplace"), {})
+
+    summary = run_outlet("slobodenpecat", Window(), load_settings())
+
+    assert summary.articles_new == len(SITE.articles) - 3
+    assert summary.dropped["http-error"] == 1
+    assert summary.dropped["too-large"] == 1
+    assert summary.dropped.get("extract-failed", 0) + summary.dropped.get("too-short", 0) == 1
+    assert summary.errors == 1
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        row = connection.execute(select(ArticleRow).where(ArticleRow.canonical_url == cyrillic_1251.url)).one()
+    engine.dispose()
+    assert row.body.split("\n\n") == cyrillic_1251.body_paragraphs
+    log = (data_dir / "runs" / "slobodenpecat" / summary.run_id / "crawl.log").read_text()
+    assert f"article {failing.url} failed: HTTP 500" in log

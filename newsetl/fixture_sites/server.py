@@ -45,7 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
         fixture = self.server.fixture
         host = self.headers.get("Host", "")
         try:
-            status, content_type, body, headers = fixture.site_for(host).respond(self.path)
+            fault = fixture.faults.get(self.path.partition("?")[0])
+            status, content_type, body, headers = fault or fixture.site_for(host).respond(self.path)
         except Exception:
             log.exception("fixture site failed on %s %s", host, self.path)
             status, content_type, body, headers = 500, HTML, b"<h1>500 Internal Server Error</h1>", {}
@@ -80,6 +81,9 @@ class FixtureServer:
         # (method, Host header, path, status) per request served; appended under the lock.
         self.requests: list[tuple[str, str, str, int]] = []
         self._lock = threading.Lock()
+        # path → (status, content type, body, headers) served instead of the page: tests use it to
+        # play a broken site (HTTP errors, garbage, wrong encodings, huge pages).
+        self.faults: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fixture = self
         self.host: str = self._httpd.server_address[0]
