@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models.tables import ArticleRow, CrawlRunRow
 from models.warehouse import connect
@@ -27,6 +28,11 @@ SITE = load_site("slobodenpecat")
 def all_rows(engine):
     with engine.connect() as connection:
         return connection.execute(select(ArticleRow.__table__).order_by(ArticleRow.canonical_url)).all()
+
+
+def readme_queries() -> list[str]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
 
 
 def appeal_sentences() -> list[str]:
@@ -58,6 +64,11 @@ def test_full_run_loads_every_fixture_article_once(data_dir, replay, warehouse_u
         for sentence in appeal_sentences():
             assert sentence not in row.body, f"{row.canonical_url} keeps {sentence!r}"
     assert (run.status, run.articles_new, run.pages_fetched) == ("success", len(SITE.articles), first.pages_fetched)
+
+    for query in readme_queries():  # the README's SQL works on this warehouse
+        with engine.connect() as connection:
+            rows = connection.execute(text(query)).all()
+        assert sum(row.articles for row in rows) == len(SITE.articles)
 
     before = all_rows(engine)
     second = run_outlet("slobodenpecat", Window(), settings)
