@@ -8,7 +8,7 @@ import json
 import pytest
 
 from newsetl.fixture_sites import load_site
-from tests.test_end_to_end import newsetl
+from tests.support import newsetl, path_of
 
 SITE = load_site("slobodenpecat")
 
@@ -23,7 +23,7 @@ def test_outlets_json_lists_registry_ids(data_dir):
 def test_extract_manifest_contract(data_dir, tmp_path):
     entries = []
     for index, article in enumerate(SITE.articles[:4]):
-        status, _, body = SITE.render(article.url.split("slobodenpecat.mk", 1)[1])[:3]
+        status, _, body = SITE.render(path_of(article.url))[:3]
         assert status == 200
         path = tmp_path / (f"page{index}.html" + (".gz" if index % 2 else ""))
         path.write_bytes(gzip.compress(body) if index % 2 else body)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +18,7 @@ from newsetl.pipeline import run_outlet
 from newsetl.settings import load_settings
 from newsetl.window import Window
 from scrapers.crawl import CrawlFailed
+from tests.support import appeal_sentences, newsetl, path_of
 
 SITE = load_site("slobodenpecat")
 
@@ -33,15 +31,6 @@ def all_rows(engine):
 def readme_queries() -> list[str]:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     return re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
-
-
-def appeal_sentences() -> list[str]:
-    sentences = []
-    for edition in SITE.furniture["editions"].values():
-        for paragraph in edition["appeal"]:
-            sentences += [s.strip() for s in paragraph.split(". ") if len(s.strip()) > 12]
-        sentences.append(edition["video_heading"])
-    return sentences
 
 
 def test_full_run_loads_every_fixture_article_once(data_dir, replay, warehouse_url):
@@ -61,7 +50,7 @@ def test_full_run_loads_every_fixture_article_once(data_dir, replay, warehouse_u
     assert by_edition == dict(expected) and by_language == dict(expected)
     assert set(stored) == {article.url for article in SITE.articles}  # the real URLs, not the replay server's
     for row in stored.values():
-        for sentence in appeal_sentences():
+        for sentence in appeal_sentences(SITE):
             assert sentence not in row.body, f"{row.canonical_url} keeps {sentence!r}"
     assert (run.status, run.articles_new, run.pages_fetched) == ("success", len(SITE.articles), first.pages_fetched)
 
@@ -108,11 +97,6 @@ def test_a_crawl_where_every_request_fails_is_a_failed_run(data_dir, monkeypatch
     assert run.status == "failed" and "no successful response" in run.error_message
 
 
-def newsetl(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsetl.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, input=input, timeout=300)
-
-
 def test_run_command_json_summary(data_dir, replay):
     day = SITE.articles[0].published.date().isoformat()
     result = newsetl("run", "slobodenpecat", "--since", day, "--json")
@@ -136,16 +120,13 @@ def test_bad_pages_are_dropped_with_reasons_and_the_rest_loads(data_dir, faults)
     mk = [a for a in SITE.articles if a.edition == "mk"]
     failing, garbage, huge, cyrillic_1251 = mk[:4]
 
-    def path(article):
-        return article.url.split("slobodenpecat.mk", 1)[1]
-
     html = "text/html; charset=UTF-8"
-    faults[path(failing)] = (500, html, b"<h1>Internal Server Error</h1>", {})
-    faults[path(garbage)] = (200, html, bytes(range(256)) * 40, {})
-    faults[path(huge)] = (200, html, b"<html><body>" + b"<p>word </p>" * 600_000 + b"</body></html>", {})
-    page = SITE.render(path(cyrillic_1251))[2].decode("utf-8")
+    faults[path_of(failing.url)] = (500, html, b"<h1>Internal Server Error</h1>", {})
+    faults[path_of(garbage.url)] = (200, html, bytes(range(256)) * 40, {})
+    faults[path_of(huge.url)] = (200, html, b"<html><body>" + b"<p>word </p>" * 600_000 + b"</body></html>", {})
+    page = SITE.render(path_of(cyrillic_1251.url))[2].decode("utf-8")
     page = re.sub(r'charset="?utf-8"?', "charset=windows-1251", page, flags=re.IGNORECASE)
-    faults[path(cyrillic_1251)] = (200, "text/html; charset=windows-1251",
+    faults[path_of(cyrillic_1251.url)] = (200, "text/html; charset=windows-1251",
                                    page.encode("cp1251", errors="xmlcharrefreplace"), {})
 
     summary = run_outlet("slobodenpecat", Window(), load_settings())

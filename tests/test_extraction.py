@@ -6,7 +6,6 @@ server), so a new outlet is covered the moment its fixtures exist.
 
 from __future__ import annotations
 
-import urllib.request
 from datetime import timezone
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from newsetl.demo import fixture_outlets
 from newsetl.fixture_sites import load_site
 from newsetl.registry import get_outlet
+from tests.support import appeal_sentences, fetch
 from transforms.clean import split_title_flags
 from transforms.extract import extract
 from transforms.normalize import to_article
@@ -22,24 +22,6 @@ SEED_TITLE = ("VIDEO | Andonovic: North Korea is coming out of complete isolatio
               "the defense agreement with Russia came into force")
 SITES = {outlet_id: load_site(outlet_id) for outlet_id in fixture_outlets()}
 CASES = [(outlet_id, article) for outlet_id, site in SITES.items() for article in site.articles]
-
-
-def fetch(server, url: str) -> bytes:
-    """GET an outlet URL from the fixture server, the way replay mode does: real host in Host."""
-    host, path = url.split("://", 1)[1].split("/", 1)
-    request = urllib.request.Request(f"{server.url}/{path}", headers={"Host": host})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read()
-
-
-def appeal_texts(site) -> list[str]:
-    """Every sentence of every edition's appeal and video widget heading, from site.json."""
-    texts = []
-    for edition in site.furniture["editions"].values():
-        for paragraph in edition["appeal"]:
-            texts += [s.strip() for s in paragraph.replace("!", ".").split(". ") if len(s.strip()) > 12]
-        texts.append(edition["video_heading"])
-    return texts
 
 
 def process(server, outlet_id, article):
@@ -62,7 +44,7 @@ def test_fixture_article_comes_out_clean_and_complete(fixture_server, outlet_id,
     assert article.language == expected.edition and article.language_confidence > 0.9
     assert article.tags == list(expected.tags)
     assert article.image_url == expected.image_url
-    for text in appeal_texts(SITES[outlet_id]):
+    for text in appeal_sentences(SITES[outlet_id]):
         assert text not in article.body
 
 
