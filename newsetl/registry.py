@@ -7,6 +7,7 @@ a message that names the file and the field.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from functools import cache
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 OUTLETS_DIR = Path(__file__).with_name("outlets")
+EXTRA_OUTLETS_ENV = "NEWSETL_OUTLETS_DIR"  # a further folder of outlet files (benchmarks, private outlets)
 
 
 class RegistryError(ValueError):
@@ -42,12 +44,18 @@ class Edition(_Strict):
 
 
 class Discovery(_Strict):
-    feeds: list[str] = []
-    listings: list[str] = []
-    article_url: str
-    not_article_url: str = r"$^"
+    """Where a crawl finds articles. Feed, listing and API paths repeat under every edition prefix."""
 
-    @field_validator("feeds", "listings")
+    feeds: list[str] = []  # RSS/Atom, e.g. "feed/"
+    listings: list[str] = []  # archive pages that page back with /page/N/ or rel=next
+    listing_card: str = "article"  # CSS selector of one entry (link + date) on a listing page
+    sitemaps: list[str] = []  # sitemap or sitemap-index paths relative to the home URL
+    sitemaps_from_robots: bool = False  # also follow the Sitemap: lines of /robots.txt
+    wp_api: bool = False  # WordPress REST API at <edition prefix>wp-json/wp/v2/posts
+    article_url: str  # regex an article URL matches
+    not_article_url: str = r"$^"  # regex that rules a URL out even if article_url matched
+
+    @field_validator("feeds", "listings", "sitemaps")
     @classmethod
     def _relative(cls, paths: list[str]) -> list[str]:
         for path in paths:
@@ -160,9 +168,21 @@ def load_outlet_file(path: Path) -> Outlet:
 
 
 @cache
-def load_registry(directory: Path = OUTLETS_DIR) -> dict[str, Outlet]:
-    outlets = [load_outlet_file(path) for path in sorted(directory.glob("*.toml"))]
-    return {outlet.id: outlet for outlet in outlets}
+def _load_directories(directories: tuple[Path, ...]) -> dict[str, Outlet]:
+    registry: dict[str, Outlet] = {}
+    for directory in directories:
+        for path in sorted(directory.glob("*.toml")):
+            outlet = load_outlet_file(path)
+            if outlet.id in registry:
+                raise RegistryError(f"outlet file {path}: field 'id': {outlet.id!r} is declared twice")
+            registry[outlet.id] = outlet
+    return registry
+
+
+def load_registry() -> dict[str, Outlet]:
+    """Every outlet: the bundled ones plus those in $NEWSETL_OUTLETS_DIR, if set."""
+    extra = os.environ.get(EXTRA_OUTLETS_ENV)
+    return _load_directories((OUTLETS_DIR, *([Path(extra)] if extra else [])))
 
 
 def get_outlet(outlet_id: str) -> Outlet:

@@ -6,6 +6,7 @@
 | NEWSETL_WAREHOUSE_URL | sqlite:///<data dir>/warehouse.db | SQLAlchemy URL of the warehouse |
 | NEWSETL_REPLAY_URL | unset | send every outlet request to this server (fixture replay) |
 | NEWSETL_CONTACT_URL | the project's home page | contact given in the crawler's User-Agent |
+| NEWSETL_POLITENESS | on | off: no robots.txt, no AutoThrottle, 32 parallel requests (own sites, benchmarks) |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Settings:
     warehouse_url: str
     replay_url: str | None
     user_agent: str
+    polite: bool = True
 
     @property
     def runs_dir(self) -> Path:
@@ -43,4 +45,16 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         warehouse_url=url,
         replay_url=os.environ.get("NEWSETL_REPLAY_URL") or None,
         user_agent=f"news-etl/{__version__} (+{contact})",
+        polite=_flag("NEWSETL_POLITENESS", default=True),
     )
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"{name}={value!r}: use on or off")

@@ -54,6 +54,9 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
         "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
         "NEWSETL_RUN_DIR": str(run_dir),
     }
+    if not settings.polite:  # only for sites we run ourselves
+        values.update(CONCURRENT_REQUESTS=32, CONCURRENT_REQUESTS_PER_DOMAIN=32, ROBOTSTXT_OBEY=False,
+                      AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0)
     if settings.replay_url:
         values["NEWSETL_REPLAY_URL"] = settings.replay_url
         handler = "scrapers.replay.ReplayDownloadHandler"
