@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,6 +106,27 @@ class ArticleRow(Base):
     first_run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Run that first loaded the article")
     last_run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), index=True, comment="Run that loaded the current content")
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the current content was fetched (UTC)")
+    warc_file: Mapped[str | None] = mapped_column(String(500), comment="WARC file holding the fetched page (relative to the data dir)")
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger, comment="Byte offset of the page's response record in warc_file")
+    translation_key: Mapped[str | None] = mapped_column(String(2000), index=True, comment="Same for all editions of one story")
+    alternates: Mapped[dict] = mapped_column(JSONType, default=dict, comment="Declared translations: language → URL")
     extractor_version: Mapped[str] = mapped_column(String(200), comment="Extractor that produced the current content")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the article was first loaded (UTC)")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the stored content last changed (UTC)")
+
+
+class FetchLogRow(Base):
+    __tablename__ = "fetch_log"
+    __table_args__ = {"comment": "Every request a crawl made or refused: what came back, how big, how long, and why it was dropped."}
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True,
+                                    comment="Surrogate key")
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), index=True, comment="Run that made the request")
+    url: Mapped[str] = mapped_column(String(2000), comment="Requested URL (the outlet's real URL)")
+    kind: Mapped[str] = mapped_column(String(20), comment="robots, sitemap, api, feed, listing or article")
+    status: Mapped[int | None] = mapped_column(Integer, comment="HTTP status; null when no response came back")
+    bytes: Mapped[int | None] = mapped_column(Integer, comment="Response body size in bytes")
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer, comment="Time to the response, milliseconds")
+    reason: Mapped[str | None] = mapped_column(String(40), comment="Why the request failed or was refused (drop reason); null if fine")
+    detail: Mapped[str | None] = mapped_column(Text, comment="Error detail, e.g. the exception or the refused redirect target")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it happened (UTC)")

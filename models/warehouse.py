@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from models.tables import ArticleRow, CrawlRunRow, OutletRow
+from models.tables import ArticleRow, CrawlRunRow, FetchLogRow, OutletRow
 from newsetl.registry import Outlet
 from newsetl.window import Window
 from transforms.records import Article
@@ -114,12 +114,26 @@ def finish_run(engine: Engine, run_id: str, status: str, error_message: str | No
 _CONTENT_FIELDS = (
     "url", "edition", "language", "language_confidence", "title", "title_flags", "body", "authors",
     "published_at", "modified_at", "section", "tags", "image_url", "description", "word_count",
-    "content_hash", "fetched_at", "extractor_version",
+    "content_hash", "fetched_at", "extractor_version", "warc_file", "warc_offset", "alternates", "translation_key",
 )
 
 
-def load_articles(engine: Engine, articles: list[Article], run_id: str) -> LoadResult:
-    """Insert new articles, rewrite changed ones, leave unchanged ones alone — in one transaction."""
+def known_articles(engine: Engine, outlet_id: str) -> dict[str, datetime]:
+    """URL (as fetched and canonical) → last modification stored, for incremental crawling."""
+    table = ArticleRow.__table__
+    known: dict[str, datetime] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(select(table.c.url, table.c.canonical_url, table.c.modified_at, table.c.published_at)
+                                  .where(table.c.outlet_id == outlet_id))
+        for row in rows:
+            moment = row.modified_at or row.published_at or datetime.min.replace(tzinfo=UTC)
+            known[row.url] = known[row.canonical_url] = moment
+    return known
+
+
+def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = ()) -> LoadResult:
+    """Insert new articles, rewrite changed ones, leave unchanged ones alone, and record the run's
+    fetch log — all in one transaction."""
     new = updated = unchanged = 0
     table = ArticleRow.__table__
     try:
@@ -146,6 +160,10 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str) -> LoadR
                     updated += 1
                 else:
                     unchanged += 1
+            if fetches:
+                connection.execute(FetchLogRow.__table__.insert(), [
+                    {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),
+                     "url": fetch["url"][:2000], "detail": (fetch.get("detail") or None)} for fetch in fetches])
     except SQLAlchemyError as exc:
         raise WarehouseError(f"load of run {run_id} rolled back, nothing written: {exc.__class__.__name__}: "
                              f"{str(exc).splitlines()[0]}") from exc

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.warehouse import connect, finish_run, load_articles, start_run, upgrade
+from models.warehouse import connect, finish_run, known_articles, load_articles, start_run, upgrade
 from newsetl.registry import get_outlet
 from newsetl.settings import Settings, load_settings
 from newsetl.window import Window
+from scrapers.archive import read_fetch_log
 from scrapers.crawl import crawl
 from transforms.stage import read_articles, transform_run
 
@@ -37,6 +38,12 @@ class RunPlan:
     since: str | None
     until: str | None
     warehouse_url: str
+    data_dir: str
+
+    @property
+    def archive_prefix(self) -> str:
+        """The run directory relative to the data directory: where lineage points."""
+        return f"{Path(self.run_dir).relative_to(self.data_dir).as_posix()}/"
 
     @property
     def window(self) -> Window:
@@ -93,7 +100,7 @@ def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | N
     return RunPlan(outlet_id, run_id, str(run_dir),
                    window.since.isoformat() if window.since else None,
                    window.until.isoformat() if window.until else None,
-                   settings.warehouse_url)
+                   settings.warehouse_url, str(settings.data_dir))
 
 
 def _write_summary(plan: RunPlan, name: str, summary: dict) -> dict:
@@ -102,19 +109,26 @@ def _write_summary(plan: RunPlan, name: str, summary: dict) -> dict:
 
 
 def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = None) -> dict:
+    engine = connect(plan.warehouse_url)
+    try:
+        known = known_articles(engine, plan.outlet)  # crawl state lives in the warehouse
+    finally:
+        engine.dispose()
     result = crawl(plan.outlet, plan.window, plan.run_id, plan.path, settings,
-                   on_progress=(lambda n: progress("crawl", n, None)) if progress else None)
+                   on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
     return _write_summary(plan, CRAWL_SUMMARY, {
         "pages_fetched": result.pages_fetched,
         "article_pages_fetched": result.article_pages_fetched,
         "dropped": result.dropped,
         "errors": result.failed_requests,
+        "unchanged_not_fetched": result.unchanged_not_fetched,
     })
 
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None) -> dict:
     result = transform_run(plan.path, plan.outlet, plan.window,
-                           on_progress=(lambda done, total: progress("extract", done, total)) if progress else None)
+                           on_progress=(lambda done, total: progress("extract", done, total)) if progress else None,
+                           archive_prefix=plan.archive_prefix)
     return _write_summary(plan, TRANSFORM_SUMMARY, result.summary())
 
 
@@ -123,12 +137,13 @@ def load_stage(plan: RunPlan) -> RunSummary:
     transformed = json.loads((plan.path / TRANSFORM_SUMMARY).read_text())
     engine = connect(plan.warehouse_url)
     try:
-        loaded = load_articles(engine, read_articles(plan.path), plan.run_id)
+        loaded = load_articles(engine, read_articles(plan.path), plan.run_id, read_fetch_log(plan.path))
         dropped = Counter(crawled["dropped"]) + Counter(transformed["dropped"])
         summary = RunSummary(
             outlet=plan.outlet, run_id=plan.run_id, since=plan.since, until=plan.until,
             pages_fetched=crawled["pages_fetched"], article_pages_fetched=crawled["article_pages_fetched"],
-            articles_new=loaded.new, articles_updated=loaded.updated, articles_unchanged=loaded.unchanged,
+            articles_new=loaded.new, articles_updated=loaded.updated,
+            articles_unchanged=loaded.unchanged + crawled["unchanged_not_fetched"],
             dropped=dict(sorted(dropped.items())), errors=crawled["errors"],
         )
         counts = {key: value for key, value in summary.to_dict().items()

@@ -15,12 +15,15 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from newsetl.settings import Settings
 from newsetl.window import Window
+from scrapers.archive import WARC_FILE
 from scrapers.raw_page import PAGES_FILE
 
+KNOWN_FILE = "known.json"  # read by the spider
 STATS_FILE = "crawl_stats.json"
 LOG_FILE = "crawl.log"
 
@@ -36,6 +39,7 @@ class CrawlResult:
     article_pages_fetched: int
     dropped: dict[str, int]
     failed_requests: int
+    unchanged_not_fetched: int  # known articles whose sources showed no change
     stats: dict
 
 
@@ -43,24 +47,43 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
     values = {
         "BOT_NAME": "news-etl",
         "USER_AGENT": settings.user_agent,
-        "ROBOTSTXT_OBEY": False,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        # Politeness towards the outlets: robots.txt, at most 2 requests at a time per site,
+        # AutoThrottle adapting the delay to how fast the site answers.
+        "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 1.0,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_DELAY": 0.5,
         "DOWNLOAD_TIMEOUT": 30,
         "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 0,
+        # Connection errors: Scrapy's own retry; 429/5xx: ours, with backoff and Retry-After.
         "RETRY_TIMES": 2,
+        "RETRY_HTTP_CODES": [],
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapers.safety.SafetyMiddleware": 40,
+            "scrapers.safety.BackoffRetryMiddleware": 560,
+            "scrapers.archive.WarcArchiveMiddleware": 610,
+        },
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOG_FILE": str(run_dir / LOG_FILE),
         "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
         "NEWSETL_RUN_DIR": str(run_dir),
+        "NEWSETL_WARC_NAME": WARC_FILE,
     }
+    if settings.replay_url:
+        # The replay server is ours: no need to pace requests to it (robots.txt still applies).
+        values.update(AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0, NEWSETL_RETRY_BASE_DELAY=0.1,
+                      NEWSETL_REPLAY_URL=settings.replay_url)
+        handler = "scrapers.replay.ReplayDownloadHandler"
+        values["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
     if not settings.polite:  # only for sites we run ourselves
         values.update(CONCURRENT_REQUESTS=32, CONCURRENT_REQUESTS_PER_DOMAIN=32, ROBOTSTXT_OBEY=False,
                       AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0)
-    if settings.replay_url:
-        values["NEWSETL_REPLAY_URL"] = settings.replay_url
-        handler = "scrapers.replay.ReplayDownloadHandler"
-        values["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
     return values
 
 
@@ -79,8 +102,11 @@ def crawl(
     run_dir: Path,
     settings: Settings,
     on_progress: Callable[[int], None] | None = None,
+    known: dict[str, datetime] | None = None,
 ) -> CrawlResult:
+    """Crawl one outlet over ``window``; ``known`` maps stored article URLs to their last modification."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / KNOWN_FILE).write_text(json.dumps({url: moment.isoformat() for url, moment in (known or {}).items()}))
     config = {"outlet": outlet_id, "run_id": run_id, "run_dir": str(run_dir),
               "since": window.since.isoformat() if window.since else "",
               "until": window.until.isoformat() if window.until else "",
@@ -108,6 +134,7 @@ def crawl(
         article_pages_fetched=stats.get("newsetl/article_pages_fetched", 0),
         dropped={key.split("/", 2)[2]: value for key, value in stats.items() if key.startswith("newsetl/dropped/")},
         failed_requests=sum(value for key, value in stats.items() if key.startswith("newsetl/failed/")),
+        unchanged_not_fetched=stats.get("newsetl/unchanged_not_fetched", 0),
         stats=stats,
     )
     if on_progress:

@@ -1,16 +1,16 @@
-"""RawPage — the record between crawl and extract, staged per run as JSON lines + gzipped bodies."""
+"""RawPage — the record between crawl and extract, staged per run as JSON lines; bodies live in the
+run's WARC archive."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from scrapers.archive import read_warc_body
+
 PAGES_FILE = "pages.jsonl"
-BODIES_DIR = "bodies"
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,17 @@ class RawPage:
     final_url: str  # after redirects
     status: int
     headers: dict[str, str]
-    body_path: str  # relative to the run directory
+    warc_file: str  # relative to the run directory
+    warc_offset: int  # of the response record
     fetched_at: datetime
     outlet: str
     run_id: str
     edition: str  # language of the edition the URL belongs to
-    listed_published: datetime | None = None  # date the feed/listing gave, if any
+    listed_published: datetime | None = None  # date the discovery source gave, if any
     encoding: str | None = field(default=None)
 
     def body(self, run_dir: Path) -> bytes:
-        return gzip.decompress((run_dir / self.body_path).read_bytes())
+        return read_warc_body(run_dir / self.warc_file, self.warc_offset)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -43,14 +44,6 @@ class RawPage:
         if data.get("listed_published"):
             data["listed_published"] = datetime.fromisoformat(data["listed_published"])
         return cls(**data)
-
-
-def write_body(run_dir: Path, url: str, body: bytes) -> str:
-    """Store a body gzipped under a name derived from its URL; returns the relative path."""
-    relative = f"{BODIES_DIR}/{hashlib.sha1(url.encode()).hexdigest()}.html.gz"
-    (run_dir / BODIES_DIR).mkdir(parents=True, exist_ok=True)
-    (run_dir / relative).write_bytes(gzip.compress(body, mtime=0))
-    return relative
 
 
 def read_pages(run_dir: Path) -> list[RawPage]:

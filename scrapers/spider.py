@@ -1,26 +1,41 @@
-"""One generic spider for every outlet: discovery documents in, raw article pages out."""
+"""One generic spider for every outlet: discovery documents in, raw article pages out.
+
+Sources, as the outlet declares them: the WordPress REST API (exact dates, preferred: when it
+answers for an edition, that edition's other sources are not needed), RSS/Atom feeds, XML
+sitemaps (from robots.txt or declared), and paginated listings. Every discovered URL is judged
+once against the date window and against what the warehouse already holds, so an unchanged
+article is not fetched again. The spider never reads article text.
+"""
 
 from __future__ import annotations
 
 import email.utils
-from datetime import UTC, datetime
+import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import scrapy
+from parsel import Selector
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
 from newsetl.registry import Edition, get_outlet
 from newsetl.window import Window
-from scrapers.raw_page import RawPage, write_body
+from scrapers.archive import FetchLog
+from scrapers.crawl import KNOWN_FILE
+from scrapers.raw_page import RawPage
+from scrapers.safety import RefusedRequest
 
 DROP_STAT = "newsetl/dropped/{}"
+API_PAGE_SIZE = 100  # WordPress's maximum per_page
 
 
-def parse_feed_date(text: str | None) -> datetime | None:
-    """RSS pubDate (RFC 822) or Atom/ISO 8601 timestamp → aware datetime, None when unreadable."""
+def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
+    """RFC 822 (RSS) or ISO 8601 (Atom, sitemaps, WordPress *_gmt) → aware datetime, None if unreadable."""
     if not text:
         return None
     text = text.strip()
@@ -28,10 +43,10 @@ def parse_feed_date(text: str | None) -> datetime | None:
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         try:
-            moment = datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo or not assume_utc else moment.replace(tzinfo=timezone.utc)
 
 
 class OutletSpider(scrapy.Spider):
@@ -47,93 +62,204 @@ class OutletSpider(scrapy.Spider):
             datetime.fromisoformat(until) if until else None,
         )
         self.allowed_domains = list(self.outlet.domains)
-        self._judged: set[str] = set()  # article URLs already scheduled or dropped
+        known_path = self.run_dir / KNOWN_FILE
+        known = json.loads(known_path.read_text()) if known_path.exists() else {}
+        self.known = {url: datetime.fromisoformat(moment) for url, moment in known.items()}
+        self.fetch_log = FetchLog(self.run_dir)
+        self._scheduled: set[str] = set()
+        self._unchanged: set[str] = set()  # known and not changed: not fetched (unless a later source says changed)
+        self._judged: set[str] = set()
+        self._fallback_done: set[str] = set()
+
+    # -- bookkeeping ---------------------------------------------------------------------------
 
     def _drop(self, reason: str, url: str) -> None:
         self.crawler.stats.inc_value(DROP_STAT.format(reason))
         self.logger.info("dropped %s: %s", reason, url)
 
-    async def start(self):
-        for edition in self.outlet.editions:
-            for path in self.outlet.discovery.feeds:
-                yield scrapy.Request(
-                    self.outlet.edition_url(edition, path), callback=self.parse_feed,
-                    errback=self.on_error, cb_kwargs={"edition": edition}, meta={"kind": "feed"},
-                )
-            for path in self.outlet.discovery.listings:
-                yield scrapy.Request(
-                    self.outlet.edition_url(edition, path), callback=self.parse_listing,
-                    errback=self.on_error, cb_kwargs={"edition": edition}, meta={"kind": "listing"},
-                )
+    def closed(self, reason: str) -> None:
+        self.crawler.stats.set_value("newsetl/unchanged_not_fetched", len(self._unchanged - self._scheduled))
+        self.fetch_log.close()
 
-    def _article_request(self, url: str, listed: datetime | None, edition: Edition):
-        if url in self._judged:
+    def _request(self, url: str, callback, kind: str, edition: Edition | None = None, **meta) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"kind": kind, **meta},
+                              cb_kwargs={"edition": edition} if edition else {})
+
+    # -- sources -------------------------------------------------------------------------------
+
+    async def start(self):
+        discovery = self.outlet.discovery
+        for edition in self.outlet.editions:
+            if discovery.wp_api:
+                yield self._api_request(edition, page=1)
+            else:
+                for request in self._edition_sources(edition):
+                    yield request
+        if not discovery.wp_api:
+            for request in self._sitemap_sources():
+                yield request
+
+    def _edition_sources(self, edition: Edition):
+        for path in self.outlet.discovery.feeds:
+            yield self._request(self.outlet.edition_url(edition, path), self.parse_feed, "feed", edition)
+        for path in self.outlet.discovery.listings:
+            yield self._request(self.outlet.edition_url(edition, path), self.parse_listing, "listing", edition)
+
+    def _sitemap_sources(self):
+        if "sitemaps" in self._fallback_done:
+            return
+        self._fallback_done.add("sitemaps")
+        if self.outlet.discovery.sitemaps_from_robots:
+            yield scrapy.Request(self.outlet.home + "robots.txt", callback=self.parse_robots, errback=self.on_error,
+                                 meta={"kind": "robots"})
+        for path in self.outlet.discovery.sitemaps:
+            yield self._request(self.outlet.home + path, self.parse_sitemap, "sitemap")
+
+    def _fallback(self, edition: Edition):
+        """The API did not answer for this edition: use its other declared sources instead."""
+        if edition.language in self._fallback_done:
+            return
+        self._fallback_done.add(edition.language)
+        self.logger.warning("WordPress API unusable for edition %s; falling back to feeds, listings, sitemaps",
+                            edition.language)
+        yield from self._edition_sources(edition)
+        yield from self._sitemap_sources()
+
+    def _api_request(self, edition: Edition, page: int) -> scrapy.Request:
+        query = {"per_page": API_PAGE_SIZE, "page": page, "orderby": "date", "order": "desc",
+                 "_fields": "link,date_gmt,modified_gmt"}
+        if self.window.since:
+            query["after"] = self.window.since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.window.until:
+            query["before"] = self.window.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url = self.outlet.edition_url(edition, "wp-json/wp/v2/posts") + "?" + urlencode(query)
+        # 400 is how WordPress says "past the last page"; the callback decides what it means.
+        return self._request(url, self.parse_api, "api", edition, page=page, handle_httpstatus_list=[400])
+
+    # -- judging a discovered URL --------------------------------------------------------------
+
+    def _consider(self, url: str, published: datetime | None, modified: datetime | None, edition: Edition | None):
+        """Schedule the article at ``url`` unless it is out of the window, not ours, or known and unchanged."""
+        url = url.strip()
+        if url in self._scheduled:
             return None
+        first_time = url not in self._judged
         self._judged.add(url)
-        if not self.outlet.owns(url):
+        if first_time and not self.outlet.owns(url):
             self._drop("off-domain", url)
             return None
-        if not self.outlet.is_article_url(url):
+        if first_time and not self.outlet.is_article_url(url):
             self._drop("not-article", url)
             return None
-        if listed is not None and not self.window.contains(listed):
-            self._drop("out-of-window", url)
+        if not self.outlet.owns(url) or not self.outlet.is_article_url(url):
             return None
-        return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_error,
-            cb_kwargs={"listed": listed, "edition": self.outlet.edition_of(url)},
-            meta={"kind": "article"},
-        )
+        if (published and not self.window.contains(published)) or (
+                published is None and modified and self.window.is_before(modified)):
+            if first_time:
+                self._drop("out-of-window", url)
+            return None
+        stored = self.known.get(url)
+        if stored is not None and (modified is None or modified <= stored):
+            self._unchanged.add(url)
+            return None
+        self._scheduled.add(url)
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={"kind": "article"},
+                              cb_kwargs={"listed": published, "edition": self.outlet.edition_of(url)})
+
+    def _consider_all(self, entries, edition):
+        for url, published, modified in entries:
+            if url and (request := self._consider(url, published, modified, edition)):
+                yield request
+
+    # -- parsers -------------------------------------------------------------------------------
+
+    def parse_api(self, response, edition: Edition):
+        page = response.meta["page"]
+        if response.status == 400:
+            if page == 1:
+                yield from self._fallback(edition)
+            return  # past the last page
+        try:
+            posts = json.loads(response.text)
+            entries = [(p["link"], parse_date(p.get("date_gmt")), parse_date(p.get("modified_gmt"))) for p in posts]
+        except (ValueError, TypeError, KeyError) as exc:
+            self.logger.warning("WordPress API answer unreadable at %s: %s", response.url, exc)
+            yield from self._fallback(edition)
+            return
+        self.crawler.stats.inc_value("newsetl/discovery/api_posts", len(entries))
+        yield from self._consider_all(entries, edition)
+        total_pages = int(response.headers.get("X-WP-TotalPages", b"0") or 0)
+        if entries and (page < total_pages or (not total_pages and len(entries) == API_PAGE_SIZE)):
+            yield self._api_request(edition, page + 1)
 
     def parse_feed(self, response, edition: Edition):
         response.selector.remove_namespaces()
         items = response.xpath("//item | //entry")
         self.crawler.stats.inc_value("newsetl/discovery/feed_entries", len(items))
+        entries = []
         for item in items:
             link = item.xpath("link/text()").get() or item.xpath("link/@href").get()
-            if not link:
-                continue
-            listed = parse_feed_date(item.xpath("pubDate/text() | published/text() | updated/text()").get())
-            request = self._article_request(response.urljoin(link.strip()), listed, edition)
-            if request:
-                yield request
+            published = parse_date(item.xpath("pubDate/text() | published/text()").get())
+            modified = parse_date(item.xpath("updated/text()").get())
+            entries.append((response.urljoin(link.strip()) if link else None, published, modified))
+        yield from self._consider_all(entries, edition)
+
+    def parse_robots(self, response):
+        for line in response.text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "sitemap" and value.strip():
+                yield self._request(value.strip(), self.parse_sitemap, "sitemap")
+
+    def parse_sitemap(self, response, edition: Edition | None = None):
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        selector = Selector(body=body, type="xml")
+        selector.remove_namespaces()
+        for child in selector.xpath("/sitemapindex/sitemap"):
+            modified = parse_date(child.xpath("lastmod/text()").get())
+            if modified and self.window.is_before(modified):
+                continue  # nothing in that sitemap changed since the window began
+            location = child.xpath("loc/text()").get()
+            if location:
+                yield self._request(location.strip(), self.parse_sitemap, "sitemap")
+        entries = [(url.xpath("loc/text()").get(),
+                    parse_date(url.xpath("news/publication_date/text()").get()),
+                    parse_date(url.xpath("lastmod/text()").get()))
+                   for url in selector.xpath("/urlset/url")]
+        self.crawler.stats.inc_value("newsetl/discovery/sitemap_urls", len(entries))
+        yield from self._consider_all(entries, edition)
 
     def parse_listing(self, response, edition: Edition):
-        # Cards are <article> elements with a link and a date; links elsewhere (menus, sidebars)
-        # are not followed, since they carry no date to judge the window by.
-        cards = response.css("article")
-        dates: list[datetime] = []
+        # Entries are cards with a link and a date; links elsewhere (menus, sidebars) carry no date
+        # to judge the window by, so they are not followed.
+        cards = response.css(self.outlet.discovery.listing_card)
+        entries = []
         for card in cards:
             links = [response.urljoin(h) for h in card.css("a::attr(href)").getall()]
             url = next((link for link in links if self.outlet.is_article_url(link)), None)
-            if url is None:
-                continue
-            listed = parse_feed_date(card.css("time::attr(datetime)").get())
-            if listed:
-                dates.append(listed)
-            request = self._article_request(url, listed, edition)
-            if request:
-                yield request
+            if url:
+                entries.append((url, parse_date(card.css("time::attr(datetime)").get()), None))
         self.crawler.stats.inc_value("newsetl/discovery/listing_cards", len(cards))
+        yield from self._consider_all(entries, edition)
+        dates = [published for _, published, _ in entries if published]
         # Listings run newest first: once a whole page is older than the window, stop paging.
         if dates and all(self.window.is_before(moment) for moment in dates):
             return
         next_page = response.css("a.next::attr(href), a[rel=next]::attr(href), link[rel=next]::attr(href)").get()
         if next_page:
-            yield response.follow(next_page, callback=self.parse_listing, errback=self.on_error,
-                                  cb_kwargs={"edition": edition}, meta={"kind": "listing"})
+            yield self._request(response.urljoin(next_page), self.parse_listing, "listing", edition)
 
     def parse_article(self, response, listed: datetime | None, edition: Edition):
         self.crawler.stats.inc_value("newsetl/article_pages_fetched")
-        original = response.meta.get("redirect_urls", [response.url])[0]
-        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         yield RawPage(
-            url=original,
+            url=response.meta.get("redirect_urls", [response.url])[0],
             final_url=response.url,
             status=response.status,
-            headers=headers,
-            body_path=write_body(self.run_dir, response.url, response.body),
-            fetched_at=datetime.now(UTC),
+            headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            warc_file=self.crawler.settings.get("NEWSETL_WARC_NAME"),
+            warc_offset=response.meta["warc_offset"],
+            fetched_at=datetime.now(timezone.utc),
             outlet=self.outlet.id,
             run_id=self.run_id,
             edition=edition.language,
@@ -141,18 +267,27 @@ class OutletSpider(scrapy.Spider):
             encoding=getattr(response, "encoding", None),
         )
 
+    # -- failures ------------------------------------------------------------------------------
+
     def on_error(self, failure: Failure):
         request = failure.request
         kind = request.meta.get("kind", "page")
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason = "http-error"
-            detail = f"HTTP {status}"
-        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
-            reason, detail = "fetch-error", repr(failure.value)
+        original = request.meta.get("redirect_urls", [request.url])[0]
+        if failure.check(RefusedRequest):
+            reason, detail = failure.value.reason, failure.value.detail
+        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            reason, detail = "robots", "disallowed by robots.txt"
+        elif failure.check(HttpError):
+            reason, detail = "http-error", f"HTTP {failure.value.response.status}"
         else:
             reason, detail = "fetch-error", f"{type(failure.value).__name__}: {failure.value}"
-        self.crawler.stats.inc_value(f"newsetl/failed/{kind}")
-        if kind == "article":
-            self._drop(reason, request.url)
-        self.logger.warning("%s %s failed: %s", kind, request.url, detail)
+        status = failure.value.response.status if failure.check(HttpError) else None
+        if not failure.check(HttpError):  # responses were logged when they arrived
+            self.fetch_log.write(original, kind, status, reason=reason, detail=detail)
+        if reason not in ("robots", "off-domain", "private-address", "bad-scheme"):
+            self.crawler.stats.inc_value(f"newsetl/failed/{kind}")
+        if kind == "article" or reason in ("robots", "off-domain", "private-address", "bad-scheme"):
+            self._drop(reason, original)
+        self.logger.warning("%s %s failed: %s", kind, original, detail)
+        if kind == "api" and "edition" in failure.request.cb_kwargs:
+            yield from self._fallback(failure.request.cb_kwargs["edition"])

@@ -73,6 +73,17 @@ def _canonical(url: str, declared: str | None, outlet: Outlet) -> str:
     return canonicalize_url(candidate, keep_fragments=False)
 
 
+def _alternates(tree, url: str, outlet: Outlet) -> dict[str, str]:
+    """The page's declared translations (hreflang links) on the outlet's own domains."""
+    found = {}
+    for link in tree.xpath('//head/link[@rel="alternate"][@hreflang]'):
+        language = link.get("hreflang", "").split("-")[0].lower()
+        href = urljoin(url, link.get("href", ""))
+        if language and language != "x" and outlet.owns(href):
+            found[language] = canonicalize_url(href, keep_fragments=False)
+    return dict(sorted(found.items()))
+
+
 def _split_authors(raw: str | None) -> list[str]:
     if not raw:
         return []
@@ -88,6 +99,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     published = _page_time(tree, outlet, original=True)
     modified = _page_time(tree, outlet, original=False)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
+    alternates = _alternates(tree, url, outlet)
     prune(tree, outlet.cleaning.drop_selectors)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
@@ -109,4 +121,5 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
         image_url=document.image or None,
         description=document.description or None,
         declared_language=declared_language,
+        alternates=alternates,
     )

@@ -25,7 +25,8 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime) -> Article:
+def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
+               warc_file: str | None = None, warc_offset: int | None = None) -> Article:
     site_names = [outlet.name, *outlet.cleaning.title_suffixes]
     title, flags = clean_title(extracted.title, site_names)
     cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning)
@@ -54,4 +55,9 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
         fetched_at=fetched_at,
         extractor_version=EXTRACTOR_VERSION,
         removed=cleaned.removed,
+        alternates=extracted.alternates,
+        # The same for every edition of a story, whichever edition it is computed from.
+        translation_key=min([extracted.canonical_url, *extracted.alternates.values()]),
+        warc_file=warc_file,
+        warc_offset=warc_offset,
     )

@@ -22,6 +22,7 @@ class Extracted:
     image_url: str | None
     description: str | None
     declared_language: str | None  # <html lang>, if any
+    alternates: dict[str, str] = field(default_factory=dict)  # hreflang → URL of the page's translations
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Article:
     fetched_at: datetime
     extractor_version: str
     removed: dict[str, int] = field(default_factory=dict)  # cleaning rule → paragraphs removed
+    alternates: dict[str, str] = field(default_factory=dict)  # language → URL of the same story
+    translation_key: str | None = None  # shared by the editions of one story
+    warc_file: str | None = None  # raw archive, relative to the data directory
+    warc_offset: int | None = None
 
     def to_json_dict(self) -> dict:
         data = asdict(self)

@@ -31,15 +31,17 @@ class TransformResult:
 
 
 def transform_run(
-    run_dir: Path, outlet_id: str, window: Window, on_progress: Callable[[int, int], None] | None = None
+    run_dir: Path, outlet_id: str, window: Window, on_progress: Callable[[int, int], None] | None = None,
+    archive_prefix: str = "",
 ) -> TransformResult:
+    """Extract and transform every staged page; ``archive_prefix`` locates the run's WARC for lineage."""
     outlet = get_outlet(outlet_id)
     pages = read_pages(run_dir)
     result = TransformResult()
     seen: set[str] = set()
     with (run_dir / ARTICLES_FILE).open("w", encoding="utf-8") as out:
         for done, page in enumerate(pages, start=1):
-            reason = _transform_one(page, run_dir, outlet, window, seen, out)
+            reason = _transform_one(page, run_dir, outlet, window, seen, out, archive_prefix)
             if reason:
                 result.dropped[reason] += 1
             else:
@@ -50,12 +52,12 @@ def transform_run(
     return result
 
 
-def _transform_one(page, run_dir: Path, outlet, window: Window, seen: set[str], out) -> str | None:
+def _transform_one(page, run_dir: Path, outlet, window: Window, seen: set[str], out, archive_prefix: str) -> str | None:
     """Write one article line; return the drop reason instead when the page is not kept."""
     try:
         extracted = extract(decode(page.body(run_dir), page.encoding), page.url, outlet)
-        article = to_article(extracted, outlet, edition=page.edition, run_id=page.run_id,
-                             fetched_at=page.fetched_at)
+        article = to_article(extracted, outlet, edition=page.edition, run_id=page.run_id, fetched_at=page.fetched_at,
+                             warc_file=f"{archive_prefix}{page.warc_file}", warc_offset=page.warc_offset)
     except ExtractionError as exc:
         log.warning("dropped %s: %s (%s)", exc.reason, page.url, exc)
         return exc.reason

@@ -1,0 +1,122 @@
+"""Raw archive and fetch log: every response of a run goes to a gzipped WARC file, every request
+outcome to fetch_log.jsonl, so extraction can be re-run without a recrawl and every fetch is on record.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+WARC_FILE = "archive.warc.gz"
+FETCH_LOG_FILE = "fetch_log.jsonl"
+# Headers that describe the transfer, not the content; the archived body is what Scrapy received.
+_TRANSFER_HEADERS = {b"transfer-encoding", b"content-length"}
+
+
+class FetchLog:
+    def __init__(self, run_dir: Path):
+        self.file = (run_dir / FETCH_LOG_FILE).open("a", encoding="utf-8", buffering=1)
+
+    def write(self, url: str, kind: str, status: int | None = None, size: int | None = None,
+              elapsed: float | None = None, reason: str | None = None, detail: str | None = None) -> None:
+        self.file.write(json.dumps({
+            "url": url, "kind": kind, "status": status, "bytes": size,
+            "elapsed_ms": round(elapsed * 1000) if elapsed is not None else None,
+            "reason": reason, "detail": detail, "fetched_at": datetime.now(timezone.utc).isoformat(),
+        }, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_fetch_log(run_dir: Path) -> list[dict]:
+    path = run_dir / FETCH_LOG_FILE
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+class WarcArchiveMiddleware:
+    """Downloader middleware: archive each response (with its request) and log the fetch.
+
+    It sits above the redirect middleware, so redirects are archived too; the offset of each
+    response record is left in ``request.meta["warc_offset"]`` for the spider.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.run_dir = Path(crawler.settings.get("NEWSETL_RUN_DIR"))
+        self.file = (self.run_dir / WARC_FILE).open("ab")
+        self.writer = WARCWriter(self.file, gzip=True)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler)
+        from scrapy import signals
+
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def close(self) -> None:
+        self.file.close()
+
+    def process_response(self, request, response):
+        request_headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                           for k, values in request.headers.items() for v in values]
+        self.writer.write_record(self.writer.create_warc_record(
+            request.url, "request",
+            http_headers=StatusAndHeaders(f"{request.method} {_path(request.url)} HTTP/1.1", request_headers,
+                                          is_http_request=True),
+        ))
+        offset = self.file.tell()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items()
+                   for v in values if k.lower() not in _TRANSFER_HEADERS]
+        self.writer.write_record(self.writer.create_warc_record(
+            response.url, "response", payload=BytesIO(response.body), length=len(response.body),
+            http_headers=StatusAndHeaders(f"{response.status} {_reason(response.status)}", headers,
+                                          protocol="HTTP/1.1"),
+        ))
+        self.file.flush()
+        request.meta["warc_offset"] = offset
+        handled = response.status in request.meta.get("handle_httpstatus_list", ())
+        reason = "http-error" if response.status >= 400 and not handled else None
+        location = response.headers.get("Location")
+        self.crawler.spider.fetch_log.write(
+            response.url, request.meta.get("kind", "page"), response.status, len(response.body),
+            request.meta.get("download_latency"), reason=reason,
+            detail=f"redirect to {location.decode('latin-1')}" if location and 300 <= response.status < 400 else None,
+        )
+        return response
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def read_warc_body(path: Path, offset: int) -> bytes:
+    """The (content-decoded) body of the response record at ``offset``."""
+    with path.open("rb") as file:
+        file.seek(offset)
+        record = next(iter(ArchiveIterator(file)))
+        if record.rec_type != "response":
+            raise ValueError(f"{path}@{offset} is a {record.rec_type} record, not a response")
+        return record.content_stream().read()
