@@ -131,6 +131,19 @@ def known_articles(engine: Engine, outlet_id: str) -> dict[str, datetime]:
     return known
 
 
+def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
+    """Stored articles of ``window`` (by publication time) with their raw-archive pointers."""
+    table = ArticleRow.__table__
+    query = (select(table.c.url, table.c.edition, table.c.fetched_at, table.c.warc_file, table.c.warc_offset)
+             .where(table.c.outlet_id == outlet_id, table.c.warc_file.is_not(None)).order_by(table.c.id))
+    if window.since:
+        query = query.where(table.c.published_at >= window.since)
+    if window.until:
+        query = query.where(table.c.published_at < window.until)
+    with engine.connect() as connection:
+        return connection.execute(query).all()
+
+
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = ()) -> LoadResult:
     """Insert new articles, rewrite changed ones, leave unchanged ones alone, and record the run's
     fetch log — all in one transaction."""

@@ -86,6 +86,28 @@ def run(
 
 
 @app.command()
+def reextract(
+    outlet: Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")],
+    since: Annotated[Optional[str], typer.Option(help="Articles published from: YYYY-MM-DD or ISO time")] = None,
+    until: Annotated[Optional[str], typer.Option(help="…until (exclusive), same forms as --since")] = None,
+    warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: NEWSETL_WAREHOUSE_URL)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line on stdout")] = False,
+) -> None:
+    """Re-run extraction from the raw archive (no network); only changed articles are rewritten."""
+    from newsetl.pipeline import reextract_outlet
+
+    settings = load_settings(warehouse)
+    with _expected_errors(settings):
+        window = _window(outlet, since, until)
+        with stage_progress(err) as progress:
+            summary = reextract_outlet(outlet, window, settings, progress).to_dict()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+        else:
+            out.print(summary_table([summary]))
+
+
+@app.command()
 def outlets(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False) -> None:
     """List the outlet registry."""
     with _expected_errors(load_settings()):

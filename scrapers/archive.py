@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
+from w3lib.encoding import html_to_unicode
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -112,11 +113,17 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def read_warc_body(path: Path, offset: int) -> bytes:
-    """The (content-decoded) body of the response record at ``offset``."""
+def read_warc_html(path: Path, offset: int) -> str:
+    """The response at ``offset`` as text, decoded the way the crawler decodes (header, BOM, meta, sniffing)."""
+    body, content_type = read_warc_response(path, offset)
+    return html_to_unicode(content_type, body)[1]
+
+
+def read_warc_response(path: Path, offset: int) -> tuple[bytes, str | None]:
+    """(content-decoded body, Content-Type header) of the response record at ``offset``."""
     with path.open("rb") as file:
         file.seek(offset)
         record = next(iter(ArchiveIterator(file)))
         if record.rec_type != "response":
             raise ValueError(f"{path}@{offset} is a {record.rec_type} record, not a response")
-        return record.content_stream().read()
+        return record.content_stream().read(), record.http_headers.get_header("Content-Type")

@@ -4,11 +4,11 @@ run's WARC archive."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from scrapers.archive import read_warc_body
+from scrapers.archive import read_warc_html
 
 PAGES_FILE = "pages.jsonl"
 
@@ -26,10 +26,9 @@ class RawPage:
     run_id: str
     edition: str  # language of the edition the URL belongs to
     listed_published: datetime | None = None  # date the discovery source gave, if any
-    encoding: str | None = field(default=None)
 
-    def body(self, run_dir: Path) -> bytes:
-        return read_warc_body(run_dir / self.warc_file, self.warc_offset)
+    def html(self, run_dir: Path) -> str:
+        return read_warc_html(run_dir / self.warc_file, self.warc_offset)
 
     def to_json(self) -> str:
         data = asdict(self)

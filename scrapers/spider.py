@@ -264,7 +264,6 @@ class OutletSpider(scrapy.Spider):
             run_id=self.run_id,
             edition=edition.language,
             listed_published=listed,
-            encoding=getattr(response, "encoding", None),
         )
 
     # -- failures ------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def transform_run(
 def _transform_one(page, run_dir: Path, outlet, window: Window, seen: set[str], out, archive_prefix: str) -> str | None:
     """Write one article line; return the drop reason instead when the page is not kept."""
     try:
-        extracted = extract(decode(page.body(run_dir), page.encoding), page.url, outlet)
+        extracted = extract(page.html(run_dir), page.url, outlet)
         article = to_article(extracted, outlet, edition=page.edition, run_id=page.run_id, fetched_at=page.fetched_at,
                              warc_file=f"{archive_prefix}{page.warc_file}", warc_offset=page.warc_offset)
     except ExtractionError as exc:
@@ -74,19 +74,6 @@ def _transform_one(page, run_dir: Path, outlet, window: Window, seen: set[str], 
     seen.add(article.canonical_url)
     out.write(json.dumps(article.to_json_dict(), ensure_ascii=False) + "\n")
     return None
-
-
-def decode(body: bytes, encoding: str | None) -> str | bytes:
-    """Decode with the encoding the crawler settled on (HTTP header, meta, BOM or sniffing).
-
-    Without one, the bytes go to the extractor, which sniffs the encoding itself.
-    """
-    if not encoding:
-        return body
-    try:
-        return body.decode(encoding, errors="replace")
-    except LookupError:  # an encoding name Python does not know
-        return body
 
 
 def read_articles(run_dir: Path) -> list[Article]:
