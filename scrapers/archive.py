@@ -90,11 +90,18 @@ class WarcArchiveMiddleware:
         reason = "http-error" if response.status >= 400 and not handled else None
         location = response.headers.get("Location")
         self.crawler.spider.fetch_log.write(
-            response.url, request.meta.get("kind", "page"), response.status, len(response.body),
+            response.url, request_kind(request), response.status, len(response.body),
             request.meta.get("download_latency"), reason=reason,
             detail=f"redirect to {location.decode('latin-1')}" if location and 300 <= response.status < 400 else None,
         )
         return response
+
+
+def request_kind(request) -> str:
+    """What a request was for; robots.txt requests come from Scrapy's middleware, unlabelled."""
+    if "kind" in request.meta:
+        return request.meta["kind"]
+    return "robots" if _path(request.url) == "/robots.txt" else "page"
 
 
 def _path(url: str) -> str:

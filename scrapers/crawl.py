@@ -65,6 +65,8 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
         "RETRY_HTTP_CODES": [],
         "DOWNLOADER_MIDDLEWARES": {
             "scrapers.safety.SafetyMiddleware": 40,
+            # Ours refuses off-domain requests with a reason; Scrapy's drops them silently.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapers.safety.BackoffRetryMiddleware": 560,
             "scrapers.archive.WarcArchiveMiddleware": 610,
         },

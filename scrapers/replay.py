@@ -32,4 +32,6 @@ class ReplayDownloadHandler(HTTP11DownloadHandler):
         replayed = request.replace(url=replay_target(request.url, self.replay_url))
         replayed.headers[b"Host"] = host.encode("idna")
         response = await super().download_request(replayed)
+        if "download_latency" in replayed.meta:  # measured on the copy; the fetch log reads it here
+            request.meta["download_latency"] = replayed.meta["download_latency"]
         return response.replace(url=request.url, request=request)

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from newsetl.registry import Edition, get_outlet
 from newsetl.window import Window
-from scrapers.archive import FetchLog
+from scrapers.archive import FetchLog, request_kind
 from scrapers.crawl import KNOWN_FILE
 from scrapers.raw_page import RawPage
 from scrapers.safety import RefusedRequest
@@ -270,7 +270,7 @@ class OutletSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure):
         request = failure.request
-        kind = request.meta.get("kind", "page")
+        kind = request_kind(request)
         original = request.meta.get("redirect_urls", [request.url])[0]
         if failure.check(RefusedRequest):
             reason, detail = failure.value.reason, failure.value.detail
