@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
@@ -278,6 +278,10 @@ class OutletSpider(scrapy.Spider):
             reason, detail = "robots", "disallowed by robots.txt"
         elif failure.check(HttpError):
             reason, detail = "http-error", f"HTTP {failure.value.response.status}"
+        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
+            reason, detail = "too-large", str(failure.value)
+        elif failure.check(DownloadTimeoutError, TimeoutError):
+            reason, detail = "timeout", str(failure.value) or "no answer in time"
         else:
             reason, detail = "fetch-error", f"{type(failure.value).__name__}: {failure.value}"
         status = failure.value.response.status if failure.check(HttpError) else None

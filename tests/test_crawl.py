@@ -148,3 +148,15 @@ def test_translations_share_a_key(data_dir, replay):
         by_story.setdefault(article.story, set()).add(keys[article.url])
     assert all(len(story_keys) == 1 for story_keys in by_story.values())  # one key per story …
     assert len(set(keys.values())) == len(by_story)  # … and a different one for each story
+
+
+def test_pages_over_the_size_cap_are_not_downloaded(data_dir, faults, replay, monkeypatch):
+    huge = SITE.articles[2]
+    faults[path_of(huge.url)] = (200, HTML, b"<html><body>" + b"<p>filler text</p>" * 700_000 + b"</body></html>", {})
+
+    summary = run_outlet("slobodenpecat", Window(), load_settings())
+
+    assert summary.dropped == {"too-large": 1}
+    assert summary.articles_new == len(SITE.articles) - 1
+    refused = [row for row in fetch_log(summary.run_id) if row.url == huge.url]
+    assert [(row.reason, row.status) for row in refused] == [("too-large", None)]
