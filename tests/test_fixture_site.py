@@ -10,14 +10,14 @@ import shutil
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from parsel import Selector
 
-from newsetl.fixture_sites import FixtureArticle, load_site, serve
+from newsetl.fixture_sites import FixtureArticle, load_site, serve, wordpress
 from newsetl.fixture_sites.site import FIXTURES_DIR, PER_PAGE, load_article, read_outlet_entry
 
 OUTLET = "slobodenpecat"
@@ -28,6 +28,8 @@ FURNITURE = SITE.furniture["editions"]
 NS = {
     "content": "http://purl.org/rss/1.0/modules/content/",
     "dc": "http://purl.org/dc/elements/1.1/",
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
 }
 
 
@@ -278,7 +280,7 @@ def test_pagination_of_a_long_category(tmp_path):
 
 
 @pytest.mark.parametrize("path", ["/no-such-story/", "/en/no-such-story/", "/sq/nope", "/category/vesti/sport/",
-                                  "/wp-json/wp/v2/posts", "/", "/category/vesti/planeta/page/0/"])
+                                  "/wp-sitemap-posts-post-9.xml", "/", "/category/vesti/planeta/page/0/"])
 def test_unknown_paths_answer_a_themed_404(server, path):
     status, headers, body = fetch(server, path)
     assert status == 404
@@ -306,7 +308,8 @@ def test_robots_txt(server):
     assert status == 200 and headers["Content-Type"] == "text/plain; charset=UTF-8"
     lines = body.decode().splitlines()
     assert lines[:3] == ["User-agent: *", "Disallow: /wp-admin/", "Allow: /wp-admin/admin-ajax.php"]
-    assert not any(line.startswith("Sitemap:") for line in lines)
+    assert [line for line in lines if line.startswith("Sitemap:")] == [
+        "Sitemap: https://slobodenpecat.mk/wp-sitemap.xml", "Sitemap: https://slobodenpecat.mk/news-sitemap.xml"]
 
 
 def test_head_requests_and_the_request_log(server):
@@ -370,3 +373,209 @@ def test_malformed_article_names_file_and_field(tmp_path, changes, field):
     load = _write_article(tmp_path, **changes)
     with pytest.raises(ValueError, match=f"sample-story.json: field '{field}'".replace("[", r"\[")):
         load()
+
+
+# --- sitemaps and the WordPress REST API --------------------------------------------------------
+
+
+def sitemap_entries(server, path: str) -> dict[str, datetime]:
+    """{loc: lastmod} of a <urlset>."""
+    status, headers, body = fetch(server, path)
+    assert status == 200 and headers["Content-Type"] == "application/xml; charset=UTF-8"
+    root = ET.fromstring(body)
+    assert root.tag == f"{{{NS['sm']}}}urlset"
+    return {url.findtext("sm:loc", namespaces=NS): datetime.fromisoformat(url.findtext("sm:lastmod", namespaces=NS))
+            for url in root.findall("sm:url", NS)}
+
+
+def all_sitemap_entries(server) -> tuple[dict[str, datetime], list[tuple[str, datetime]]]:
+    """Every (loc, lastmod) reached from /wp-sitemap.xml, and the index's own entries."""
+    index = ET.fromstring(fetch(server, "/wp-sitemap.xml")[2])
+    assert index.tag == f"{{{NS['sm']}}}sitemapindex"
+    children = [(s.findtext("sm:loc", namespaces=NS), datetime.fromisoformat(s.findtext("sm:lastmod", namespaces=NS)))
+                for s in index.findall("sm:sitemap", NS)]
+    entries: dict[str, datetime] = {}
+    for location, lastmod in children:
+        part = sitemap_entries(server, path_of(location))
+        assert lastmod == max(part.values())
+        assert not set(part) & set(entries)
+        entries |= part
+    return entries, children
+
+
+def test_sitemap_index_leads_to_every_article_with_its_modification_time(server):
+    entries, children = all_sitemap_entries(server)
+    assert [loc for loc, _ in children] == ["https://slobodenpecat.mk/wp-sitemap-posts-post-1.xml"]
+    assert entries == {a.url: a.modified for a in SITE.articles}
+    assert all(moment.utcoffset() is not None for moment in entries.values())
+
+
+def test_long_sitemaps_are_split(server, monkeypatch):
+    monkeypatch.setattr(wordpress, "SITEMAP_MAX_URLS", 4)
+    entries, children = all_sitemap_entries(server)
+    assert len(children) == -(-len(SITE.articles) // 4)
+    assert [loc for loc, _ in children][-1].endswith(f"/wp-sitemap-posts-post-{len(children)}.xml")
+    assert entries == {a.url: a.modified for a in SITE.articles}
+    assert fetch(server, f"/wp-sitemap-posts-post-{len(children) + 1}.xml")[0] == 404
+
+
+def test_news_sitemap_lists_the_last_two_days(server):
+    status, _, body = fetch(server, "/news-sitemap.xml")
+    assert status == 200
+    urls = ET.fromstring(body).findall("sm:url", NS)
+    newest = max(a.published for a in SITE.articles)
+    expected = [a for a in SITE.articles if newest - timedelta(days=2) <= a.published]
+    assert 0 < len(expected) < len(SITE.articles)
+    assert [u.findtext("sm:loc", namespaces=NS) for u in urls] == [a.url for a in expected]
+    for url, article in zip(urls, expected, strict=True):
+        news = url.find("news:news", NS)
+        assert news.findtext("news:publication/news:name", namespaces=NS) == FURNITURE[article.edition]["site_name"]
+        assert news.findtext("news:publication/news:language", namespaces=NS) == article.edition
+        published = datetime.fromisoformat(news.findtext("news:publication_date", namespaces=NS))
+        assert published == article.published and published.utcoffset() is not None
+        assert news.findtext("news:title", namespaces=NS) == article.title
+
+
+def api(server, edition: str, **query):
+    """(status, headers, decoded JSON) of the edition's /wp-json/wp/v2/posts."""
+    path = f"{SITE.prefixes[edition]}wp-json/wp/v2/posts"
+    status, headers, body = fetch(server, path + ("?" + urlencode(query) if query else ""))
+    assert headers["Content-Type"] == "application/json; charset=UTF-8"
+    return status, headers, json.loads(body)
+
+
+def api_all(server, edition: str, per_page: int, **query) -> list[dict]:
+    """Every post of a query, page after page until WordPress answers 400 past the last one."""
+    posts, page, pages = [], 1, None
+    while True:
+        status, headers, batch = api(server, edition, per_page=per_page, page=page, **query)
+        if status == 400:
+            assert batch["code"] == "rest_post_invalid_page_number" and page == pages + 1
+            return posts
+        assert status == 200 and len(batch) <= per_page
+        pages = int(headers["X-WP-TotalPages"])
+        posts += batch
+        if pages == 0:  # nothing matched: page 1 is empty, not an error
+            return posts
+        page += 1
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_api_pages_through_the_editions_posts_newest_first(server, edition):
+    expected = SITE.edition_articles(edition)
+    status, headers, first = api(server, edition)
+    assert status == 200 and len(first) == min(10, len(expected))  # WordPress's default per_page
+    status, headers, batch = api(server, edition, per_page=3)
+    assert int(headers["X-WP-Total"]) == len(expected)
+    assert int(headers["X-WP-TotalPages"]) == -(-len(expected) // 3)
+    posts = api_all(server, edition, per_page=3)
+    assert [p["link"] for p in posts] == [a.url for a in expected]
+    for post, article in zip(posts, expected, strict=True):
+        assert post["id"] == SITE.post_id(article) and post["slug"] == article.slug
+        assert (post["status"], post["type"]) == ("publish", "post")
+        assert datetime.fromisoformat(post["date"]).replace(tzinfo=SITE.tz) == article.published
+        assert datetime.fromisoformat(post["date_gmt"]).replace(tzinfo=UTC) == article.published
+        assert datetime.fromisoformat(post["modified_gmt"]).replace(tzinfo=UTC) == article.modified
+        assert html_of(post["title"]["rendered"].encode()).css("::text").get() == article.title
+        content = html_of(post["content"]["rendered"].encode())
+        texts = [text_of(p) for p in content.css("p, h2, h3")]
+        assert in_order(article.body_paragraphs + FURNITURE[edition]["appeal"], texts)
+        assert article.excerpt in text_of(html_of(post["excerpt"]["rendered"].encode()))
+        assert isinstance(post["author"], int) and all(isinstance(t, int) for t in post["tags"])
+        assert len(post["tags"]) == len(article.tags) and len(post["categories"]) == 1
+
+
+def test_api_category_ids_are_the_outlets():
+    ids = {"makedonija": 57, "ekonomija": 67, "kultura": 1373, "hronika": 1092, "planeta": 1091}
+    assert {c: SITE.category_id(c) for c in FURNITURE["mk"]["categories"]} == ids
+
+
+def test_api_filters_by_category(server):
+    for category in FURNITURE["mk"]["categories"]:
+        posts = api_all(server, "mk", per_page=100, categories=SITE.category_id(category))
+        assert [p["link"] for p in posts] == [a.url for a in SITE.edition_articles("mk", category)]
+
+
+def test_api_date_window_returns_exactly_that_window(server):
+    mk = SITE.edition_articles("mk")
+    since, until = mk[-3].published, mk[1].published  # exclusive bounds, as WP_Date_Query's
+    expected = [a.url for a in mk if since < a.published < until]
+    assert expected
+    utc = "%Y-%m-%dT%H:%M:%SZ"
+    window = {"after": since.astimezone(UTC).strftime(utc), "before": until.astimezone(UTC).strftime(utc)}
+    assert [p["link"] for p in api_all(server, "mk", per_page=2, **window)] == expected
+    # Naive times are the site's local time; offsets are honoured.
+    naive = {"after": SITE.local(since).strftime("%Y-%m-%dT%H:%M:%S"), "before": SITE.iso(until)}
+    assert [p["link"] for p in api_all(server, "mk", per_page=100, **naive)] == expected
+    status, headers, posts = api(server, "mk", after="2999-01-01T00:00:00")
+    assert (status, posts, headers["X-WP-Total"], headers["X-WP-TotalPages"]) == (200, [], "0", "0")
+
+
+def test_api_modified_after_and_orderby_modified(server):
+    mk = sorted(SITE.edition_articles("mk"), key=lambda a: a.modified)
+    cut = mk[len(mk) // 2].modified
+    posts = api_all(server, "mk", per_page=100, modified_after=SITE.iso(cut), orderby="modified", order="asc")
+    assert [p["link"] for p in posts] == [a.url for a in mk if a.modified > cut]
+
+
+def test_api_fields_selects_fields(server):
+    status, _, posts = api(server, "en", _fields="link,date_gmt,title.rendered", per_page=1)
+    assert status == 200 and set(posts[0]) == {"link", "date_gmt", "title"} and set(posts[0]["title"]) == {"rendered"}
+
+
+@pytest.mark.parametrize("query", [{"per_page": 0}, {"per_page": 101}, {"per_page": "ten"}, {"page": 0},
+                                   {"after": "yesterday"}, {"orderby": "popularity"}, {"order": "up"}])
+def test_api_rejects_bad_parameters(server, query):
+    status, _, error = api(server, "mk", **query)
+    assert status == 400 and error["code"] == "rest_invalid_param"
+    assert error["data"]["status"] == 400 and set(error["data"]["params"]) == set(query)
+
+
+def test_api_answers_400_past_the_last_page(server):
+    status, headers, _ = api(server, "sq", per_page=5)
+    pages = int(headers["X-WP-TotalPages"])
+    assert api(server, "sq", per_page=5, page=pages)[0] == 200
+    status, _, error = api(server, "sq", per_page=5, page=pages + 1)
+    assert status == 400 and error == {
+        "code": "rest_post_invalid_page_number",
+        "message": "The page number requested is larger than the number of pages available.",
+        "data": {"status": 400},
+    }
+
+
+def test_api_unknown_routes_answer_json_404(server):
+    status, headers, body = fetch(server, "/wp-json/wp/v2/pages")
+    assert status == 404 and json.loads(body)["code"] == "rest_no_route"
+    article = SITE.edition_articles("en")[0]
+    status, _, body = fetch(server, f"/en/wp-json/wp/v2/posts/{SITE.post_id(article)}")
+    assert status == 200 and json.loads(body)["link"] == article.url
+    assert fetch(server, f"/sq/wp-json/wp/v2/posts/{SITE.post_id(article)}")[0] == 404  # another language
+
+
+def test_an_edit_shows_everywhere_and_reset_restores(server):
+    article = SITE.edition_articles("mk")[2]
+    later = max(a.modified for a in SITE.articles) + timedelta(hours=5)  # the newest edit of all
+    paragraph = "Исправен прв пасус: редакцијата го дополни текстот по објавувањето."
+    original_page = fetch(server, path_of(article.url))[2]
+    server.edit(article.url, paragraph=paragraph, modified=later)
+    try:
+        page = html_of(fetch(server, path_of(article.url))[2])
+        texts = [text_of(p) for p in page.css("div.entry-content p")]
+        assert texts[0] == paragraph and article.body_paragraphs[0] not in texts
+        assert datetime.fromisoformat(page.css("time.updated::attr(datetime)").get()) == later
+        assert datetime.fromisoformat(page.css('meta[property="article:modified_time"]::attr(content)').get()) == later
+        assert all_sitemap_entries(server)[0][article.url] == later
+        post = next(p for p in api_all(server, "mk", per_page=100) if p["link"] == article.url)
+        assert datetime.fromisoformat(post["modified_gmt"]).replace(tzinfo=UTC) == later
+        assert paragraph in post["content"]["rendered"]
+        assert [p["link"] for p in api(server, "mk", modified_after=SITE.iso(later - timedelta(minutes=1)))[2]] == [
+            article.url]
+        feed = ET.fromstring(fetch(server, "/feed/")[2])
+        item = next(i for i in feed.findall("./channel/item") if i.findtext("link") == article.url)
+        assert paragraph in item.findtext("content:encoded", namespaces=NS)
+    finally:
+        server.reset()
+    assert fetch(server, path_of(article.url))[2] == original_page
+    assert all_sitemap_entries(server)[0][article.url] == article.modified
+    with pytest.raises(KeyError):
+        server.edit("https://slobodenpecat.mk/no-such-story/", paragraph="x", modified=later)

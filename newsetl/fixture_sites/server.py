@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsetl.fixture_sites.site import FIXTURES_DIR, HTML, OUTLETS_DIR, FixtureSite, load_site
 
@@ -102,6 +104,16 @@ class FixtureServer:
     def site_for(self, host_header: str) -> FixtureSite:
         """The site whose domains include the Host; loopback or unknown hosts get the first site."""
         return self._by_domain.get(_hostname(host_header), self.sites[0])
+
+    def edit(self, url: str, *, paragraph: str, modified: datetime) -> None:
+        """Rewrite the first paragraph of the article at ``url`` (a real outlet URL) and set its
+        modification time; its page, feeds, sitemaps and API answers change from now on."""
+        self.site_for(urlsplit(url).netloc).edit(url, paragraph=paragraph, modified=modified)
+
+    def reset(self) -> None:
+        """Undo every ``edit`` (the server is shared by tests); ``faults`` are the caller's to clear."""
+        for site in self.sites:
+            site.reset()
 
     def _record(self, method: str, host: str, path: str, status: int) -> None:
         with self._lock:

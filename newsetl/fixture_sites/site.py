@@ -1,13 +1,18 @@
 """An outlet's fixture web site: article JSON files rendered through Jinja2 theme templates.
 
 ``load_site("slobodenpecat")`` reads ``<outlet>/site.json`` and ``<outlet>/articles/*/*.json``;
-``FixtureSite.render(path)`` answers a request path the way the outlet's WordPress would. Pages are
+``FixtureSite.render(path)`` answers a request path the way the outlet's CMS would. Pages are
 derived from the files only (no clock, no randomness), so the same files give the same bytes.
+
+URL shapes come from site.json (``article_path``, ``category_path``, ``page_path``, ``feeds``), so one
+router serves WordPress permalinks as well as other CMSs; CMS-specific endpoints (the WordPress REST
+API and sitemaps) live in their own modules and are asked first.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email.utils
 import hashlib
 import json
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -40,6 +45,20 @@ TEXT = "text/plain; charset=UTF-8"
 BLOCK_KINDS = ("p", "h2", "read_also", "figure", "embed")
 TEXT_KINDS = ("p", "h2")  # the blocks a clean extraction returns
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]+$")
+
+# What site.json may leave out: the shape of a WordPress site with PenNews-style category archives.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "theme": "pennews",
+    "cms": "",  # "wordpress" adds the REST API and core sitemaps (see wordpress.py)
+    "article_path": "{slug}/",  # relative to the edition prefix; {category} {subcategory} {id} also work
+    "category_path": "category/vesti/{category}/",  # {category_id} also works
+    "page_path": "page/{page}/",  # appended to category_path for page 2+; null: one page per listing
+    "per_page": PER_PAGE,
+    "feeds": None,  # {"": main feed, "<category>": its feed}; None: WordPress's feed/ paths
+    "uploads": None,  # base URL of images; None: <home>wp-content/uploads/
+    "sitemap": None,  # path of a plain urlset sitemap of every article (non-WordPress sites)
+    "category_ids": {},  # category → numeric id (WordPress term id, Pangea zone id)
+}
 
 
 def read_outlet_entry(outlet_id: str, outlets_dir: Path = OUTLETS_DIR) -> dict[str, Any]:
@@ -85,6 +104,8 @@ class FixtureArticle:
     image_url: str  # "" when the article has no featured image
     image_caption: str
     blocks: tuple[Block, ...]
+    article_id: int | None = None  # the CMS's own numeric id, when the file gives one ("id")
+    subcategory: str = ""  # e.g. "hronika" under "makedonija", when the file gives one
 
     @property
     def body_paragraphs(self) -> list[str]:
@@ -109,7 +130,9 @@ def youtube_id(seed: str) -> str:
 
 
 def post_id(article: FixtureArticle) -> int:
-    """A stable WordPress-like numeric post id."""
+    """The article's own id, else a stable WordPress-like numeric post id."""
+    if article.article_id is not None:
+        return article.article_id
     return 100000 + int.from_bytes(_digest(f"{article.edition}/{article.slug}")[:4], "big") % 900000
 
 
@@ -192,7 +215,8 @@ def _parse_block(index: int, raw: Any, fail) -> Block:
 
 
 def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str],
-                 categories: dict[str, dict[str, str]]) -> FixtureArticle:
+                 categories: dict[str, dict[str, str]], *, article_path: str = "{slug}/",
+                 uploads: str | None = None) -> FixtureArticle:
     """One article file; a ValueError names the file and the field when it is malformed."""
 
     def fail(field: str, problem: str):
@@ -233,6 +257,14 @@ def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str]
     modified = published
     if data.get("modified") is not None:
         modified = _parse_time(data["modified"], lambda problem: fail("modified", problem))
+    article_id = data.get("id")
+    if article_id is not None and (not isinstance(article_id, int) or isinstance(article_id, bool) or article_id < 1):
+        fail("id", "must be a positive integer")
+    if article_id is None and "{id}" in article_path:
+        fail("id", "is required: the outlet's article URLs carry it")
+    subcategory = text("subcategory", required=False)
+    if subcategory and not SLUG_RE.match(subcategory):
+        fail("subcategory", f"{subcategory!r} must be lowercase Latin letters, digits and '-'")
     image = data.get("image")
     image_url = image_caption = ""
     if image is not None:
@@ -240,18 +272,21 @@ def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str]
             fail("image", "must be an object with a non-empty 'file'")
         if not isinstance(image.get("caption", ""), str):
             fail("image.caption", "must be a string")
-        image_url = f"{home}wp-content/uploads/{image['file'].lstrip('/')}"
+        image_url = f"{uploads or home + 'wp-content/uploads/'}{image['file'].lstrip('/')}"
         image_caption = image.get("caption", "")
     raw_blocks = data.get("blocks")
     if not isinstance(raw_blocks, list) or not raw_blocks:
         fail("blocks", "must be a non-empty list")
     blocks = tuple(_parse_block(i, raw, fail) for i, raw in enumerate(raw_blocks))
+    # An absent {subcategory} leaves an empty segment: fold it away.
+    relative = re.sub(r"/{2,}", "/", article_path.format(
+        slug=slug, category=category, subcategory=subcategory, id=article_id or ""))
     return FixtureArticle(
         outlet=outlet_id,
         story=text("story"),
         edition=edition,
         slug=slug,
-        url=f"{home.rstrip('/')}{prefixes[edition]}{slug}/",
+        url=f"{home.rstrip('/')}{prefixes[edition]}{relative.lstrip('/')}",
         title=text("title"),
         category=category,
         tags=tuple(tags),
@@ -262,6 +297,8 @@ def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str]
         image_url=image_url,
         image_caption=image_caption,
         blocks=blocks,
+        article_id=article_id,
+        subcategory=subcategory,
     )
 
 
@@ -278,10 +315,16 @@ def load_site(outlet_id: str, root: Path = FIXTURES_DIR, outlets_dir: Path = OUT
     missing = sorted(set(entry["prefixes"]) - set(categories))
     if missing:
         raise ValueError(f"site file {site_file}: field 'editions': no furniture for {missing}")
+    options = {**DEFAULT_OPTIONS, **{k: v for k, v in furniture.items() if k in DEFAULT_OPTIONS}}
     articles = [
-        load_article(path, outlet_id, entry["home"], entry["prefixes"], categories)
+        load_article(path, outlet_id, entry["home"], entry["prefixes"], categories,
+                     article_path=options["article_path"], uploads=options["uploads"])
         for path in sorted(folder.glob("articles/*/*.json"))
     ]
+    urls = [article.url for article in articles]
+    if len(set(urls)) != len(urls):
+        twice = sorted({url for url in urls if urls.count(url) > 1})
+        raise ValueError(f"site {folder}: several article files give the URL(s) {twice}")
     return FixtureSite(outlet_id, entry, furniture, articles)
 
 
@@ -300,13 +343,45 @@ class FixtureSite:
         self.tz = ZoneInfo(entry["timezone"])
         self.prefixes: dict[str, str] = entry["prefixes"]
         self.furniture = furniture
+        self.options = {**DEFAULT_OPTIONS, **{k: v for k, v in furniture.items() if k in DEFAULT_OPTIONS}}
+        self.cms: str = self.options["cms"]
+        self._originals = tuple(articles)
+        self._set_articles(articles)
+        self._env = _environment(self.options["theme"])
+        # The site's "today" (top bar date, copyright year) is its newest post's day.
+        self.today = self.local(self.articles[0].published) if self.articles else None
+        # Edits change texts and times, never URLs or categories: the routes are built once.
+        self._routes = self._build_routes()
+
+    def _set_articles(self, articles) -> None:
         self.articles: tuple[FixtureArticle, ...] = tuple(
             sorted(articles, key=lambda a: (a.published, a.url), reverse=True)
         )
-        self._by_slug = {(a.edition, a.slug): a for a in self.articles}
-        self._env = _environment(furniture.get("theme", "pennews"))
-        # The site's "today" (top bar date, copyright year) is its newest post's day.
-        self.today = self.local(self.articles[0].published) if self.articles else None
+        self._by_url = {a.url: a for a in self.articles}
+
+    # Edits, for incremental-crawl tests
+
+    def edit(self, url: str, *, paragraph: str, modified: datetime) -> FixtureArticle:
+        """Replace the article at ``url`` by a copy whose first paragraph is ``paragraph`` and whose
+        modification time is ``modified``; pages, feeds, sitemaps and the API all show the copy."""
+        article = self._by_url.get(url)
+        if article is None:
+            raise KeyError(f"no article at {url}")
+        if modified.tzinfo is None:
+            raise ValueError("modified must be time-zone aware")
+        first = next((i for i, b in enumerate(article.blocks) if b.kind == "p"), None)
+        blocks = list(article.blocks)
+        if first is None:
+            blocks.insert(0, Block("p", paragraph))
+        else:
+            blocks[first] = Block("p", paragraph)
+        edited = dataclasses.replace(article, blocks=tuple(blocks), modified=modified)
+        self._set_articles([edited if a.url == url else a for a in self.articles])
+        return edited
+
+    def reset(self) -> None:
+        """Undo every ``edit``."""
+        self._set_articles(self._originals)
 
     # URLs and formatting, also used by the templates
 
@@ -314,8 +389,19 @@ class FixtureSite:
         return f"{self.home.rstrip('/')}{self.prefixes[edition]}{relative}"
 
     def category_url(self, edition: str, category: str, page: int = 1) -> str:
-        paged = f"page/{page}/" if page > 1 else ""
-        return self.url(edition, f"category/vesti/{category}/{paged}")
+        relative = self.options["category_path"].format(
+            category=category, category_id=self.options["category_ids"].get(category, ""))
+        if page > 1:
+            relative += self.options["page_path"].format(page=page)
+        return self.url(edition, relative)
+
+    def feed_url(self, edition: str, category: str | None = None) -> str | None:
+        """The RSS feed of the edition (or of one category), None when the site has none."""
+        feeds = self.options["feeds"]
+        if feeds is None:  # WordPress: /feed/ and every archive's feed/
+            return self.url(edition, "feed/") if category is None else self.category_url(edition, category) + "feed/"
+        relative = feeds.get(category or "")
+        return self.url(edition, relative) if relative else None
 
     def tag_url(self, edition: str, tag: str) -> str:
         return self.url(edition, f"tag/{slugify(tag)}/")
@@ -324,7 +410,9 @@ class FixtureSite:
         return self.url(article.edition, f"author/{slugify(article.author)}/")
 
     def upload_url(self, file: str) -> str:
-        return f"{self.home}wp-content/uploads/{file.lstrip('/')}"
+        if "://" in file:
+            return file
+        return f"{self.options['uploads'] or self.home + 'wp-content/uploads/'}{file.lstrip('/')}"
 
     def figure_url(self, article: FixtureArticle, block: Block, index: int) -> str:
         if block.file:
@@ -352,11 +440,25 @@ class FixtureSite:
         weekday = self.furniture["editions"][edition]["weekdays"][self.today.weekday()]
         return f"{weekday}, {self.long_date(self.today, edition)}"
 
+    def category_name(self, edition: str, category: str) -> str:
+        return self.furniture["editions"][edition]["categories"][category]
+
+    def subcategory_name(self, edition: str, subcategory: str) -> str:
+        names = self.furniture["editions"][edition].get("subcategories", {})
+        return names.get(subcategory, subcategory.replace("-", " ").capitalize())
+
+    def category_id(self, category: str) -> int:
+        return self.options["category_ids"].get(category) or 1  # 1: WordPress's "Uncategorized"
+
     def post_id(self, article: FixtureArticle) -> int:
         return post_id(article)
 
     def youtube_id(self, seed: str) -> str:
         return youtube_id(seed)
+
+    def video_of_the_day(self, article: FixtureArticle) -> str:
+        # One clip per edition and day, as a daily widget would show.
+        return youtube_id(f"video-of-the-day/{article.edition}/{self.local(article.published):%Y-%m-%d}")
 
     def share_count(self, article: FixtureArticle, network: str) -> int:
         return int.from_bytes(_digest(f"{article.url}|{network}")[:2], "big") % 400
@@ -372,7 +474,14 @@ class FixtureSite:
     def link_target(self, article: FixtureArticle, target: str) -> str:
         if "://" in target:
             return target
-        return self.url(article.edition, target.strip("/") + "/")
+        same = next((a.url for a in self.articles if a.edition == article.edition and a.slug == target.strip("/")), None)
+        return same or self.url(article.edition, target.strip("/") + "/")
+
+    def content_html(self, article: FixtureArticle) -> str:
+        """The post's content as the page shows it (body and the outlet's trailer): the theme's
+        ``content`` macro, also used by feeds and the REST API."""
+        module = self._env.get_template("_blocks.html").module
+        return str(module.content(self, article, self.furniture["editions"][article.edition]))
 
     # Article queries
 
@@ -382,7 +491,7 @@ class FixtureSite:
 
     def article(self, url: str) -> FixtureArticle | None:
         """The article published at ``url`` (an absolute URL as in ``FixtureArticle.url``)."""
-        return next((a for a in self.articles if a.url == url), None)
+        return self._by_url.get(url)
 
     def translations(self, article: FixtureArticle) -> list[FixtureArticle]:
         """All editions of the article's story, the article itself included, in edition order."""
@@ -391,7 +500,7 @@ class FixtureSite:
         return sorted(same, key=lambda a: order.index(a.edition))
 
     def related(self, article: FixtureArticle) -> list[FixtureArticle]:
-        others = [a for a in self.edition_articles(article.edition) if a is not article]
+        others = [a for a in self.edition_articles(article.edition) if a.url != article.url]
         others.sort(key=lambda a: (a.category != article.category,
                                    abs((a.published - article.published).total_seconds()), a.url))
         return others[:RELATED]
@@ -400,10 +509,15 @@ class FixtureSite:
         # A stable pseudo-popularity order, so the widget differs from the newest-first lists.
         return sorted(self.edition_articles(edition), key=lambda a: _digest(a.url))[:MOST_READ]
 
+    def listing_pages(self, edition: str, category: str) -> int:
+        if self.options["page_path"] is None:
+            return 1
+        return max(1, -(-len(self.edition_articles(edition, category)) // self.options["per_page"]))
+
     # Routing
 
     def render(self, path: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for a request path; the query string is ignored."""
+        """(status, content type, body) for a request path."""
         status, content_type, body, _ = self.respond(path)
         return status, content_type, body
 
@@ -412,21 +526,57 @@ class FixtureSite:
         path, _, query = path.partition("#")[0].partition("?")
         path = unquote(path) or "/"
         if path == "/robots.txt":
-            return Response(200, TEXT, self._render("robots.txt").encode("utf-8"), {})
-        route = self._resolve(path)
-        if route is None and not path.endswith("/") and self._resolve(path + "/") is not None:
+            robots = self._render("robots.txt", sitemaps=self.robots_sitemaps())
+            return Response(200, TEXT, robots.encode("utf-8"), {})
+        if self.cms == "wordpress":
+            from newsetl.fixture_sites import wordpress  # it imports this module
+
+            answer = wordpress.respond(self, path, parse_qs(query, keep_blank_values=True))
+            if answer is not None:
+                return answer
+        if self.options["sitemap"] and path == "/" + self.options["sitemap"]:
+            from newsetl.fixture_sites import sitemaps
+
+            return sitemaps.response(sitemaps.urlset(
+                (a.url, a.modified) for a in sorted(self.articles, key=lambda a: (a.published, a.url))))
+        route = self._routes.get(path)
+        if route is None and not path.endswith("/") and path + "/" in self._routes:
             return self._redirect(path + "/", query)
         if route is None:
             return self._not_found(path)
-        kind, edition, args = route
+        kind, args = route
         if kind == "article":
-            return self._article_page(args["article"])
+            return self._article_page(self._by_url[args])
         if kind == "feed":
-            return self._feed(edition, args["category"])
-        if args["page"] == 1 and path.rstrip("/").endswith("/page/1"):
-            # WordPress sends /page/1/ to the archive's first page.
-            return self._redirect(urlsplit(self.category_url(edition, args["category"])).path, query)
-        return self._category_page(edition, args["category"], args["page"], path)
+            return self._feed(*args)
+        if kind == "redirect":  # WordPress sends /page/1/ to the archive's first page
+            return self._redirect(args, query)
+        return self._category_page(*args)
+
+    def robots_sitemaps(self) -> list[str]:
+        """The Sitemap: lines of robots.txt."""
+        if self.cms == "wordpress":
+            from newsetl.fixture_sites import wordpress
+
+            return wordpress.robots_sitemaps(self)
+        return [self.home + self.options["sitemap"]] if self.options["sitemap"] else []
+
+    def _build_routes(self) -> dict[str, tuple[str, Any]]:
+        routes: dict[str, tuple[str, Any]] = {urlsplit(a.url).path: ("article", a.url) for a in self.articles}
+        for edition in self.prefixes:
+            if feed := self.feed_url(edition):
+                routes[urlsplit(feed).path] = ("feed", (edition, None))
+            for category in self.furniture["editions"][edition]["categories"]:
+                if feed := self.feed_url(edition, category):
+                    routes[urlsplit(feed).path] = ("feed", (edition, category))
+                pages = self.listing_pages(edition, category)
+                for page in range(1, pages + 1):
+                    routes[urlsplit(self.category_url(edition, category, page)).path] = (
+                        "category", (edition, category, page))
+                if self.options["page_path"] is not None:
+                    first = urlsplit(self.category_url(edition, category)).path
+                    routes[first + self.options["page_path"].format(page=1)] = ("redirect", first)
+        return routes
 
     def _edition_of(self, path: str) -> tuple[str, str]:
         """(edition, rest of the path after its prefix) by the longest matching prefix."""
@@ -435,29 +585,6 @@ class FixtureSite:
             return next(iter(self.prefixes)), path.lstrip("/")
         length, edition = max(matching)
         return edition, path[length:]
-
-    def _resolve(self, path: str) -> tuple[str, str, dict[str, Any]] | None:
-        if not path.endswith("/"):
-            return None
-        edition, rest = self._edition_of(path)
-        parts = [part for part in rest.split("/") if part]
-        if len(parts) != rest.count("/"):  # empty segments such as "//"
-            return None
-        categories = self.furniture["editions"][edition]["categories"]
-        if parts == ["feed"]:
-            return "feed", edition, {"category": None}
-        if len(parts) >= 3 and parts[:2] == ["category", "vesti"] and parts[2] in categories:
-            tail = parts[3:]
-            if not tail:
-                return "category", edition, {"category": parts[2], "page": 1}
-            if tail == ["feed"]:
-                return "feed", edition, {"category": parts[2]}
-            if len(tail) == 2 and tail[0] == "page" and tail[1].isascii() and tail[1].isdigit():
-                return "category", edition, {"category": parts[2], "page": int(tail[1])}
-            return None
-        if len(parts) == 1 and (edition, parts[0]) in self._by_slug:
-            return "article", edition, {"article": self._by_slug[edition, parts[0]]}
-        return None
 
     # Pages
 
@@ -470,7 +597,7 @@ class FixtureSite:
             "ed": self.furniture["editions"][edition],
             "logo": self.upload_url(self.furniture.get("logo", "logo.png")),
             "edition_home": self.url(edition),
-            "feed_url": self.url(edition, "feed/"),
+            "feed_url": self.feed_url(edition),
             "language_links": {lang: self.url(lang) for lang in self.prefixes},
             "most_read": self.most_read(edition),
             "year": self.today.year if self.today else None,
@@ -490,7 +617,6 @@ class FixtureSite:
         return self._html(404, "404.html", edition)
 
     def _article_page(self, article: FixtureArticle) -> Response:
-        ed = self.furniture["editions"][article.edition]
         translations = self.translations(article)
         context = self._page_context(article.edition)
         # The language switcher points at this story's translations where they exist.
@@ -498,14 +624,11 @@ class FixtureSite:
         html = self._render(
             "article.html", **context,
             article=article,
-            category_name=ed["categories"][article.category],
+            category_name=self.category_name(article.edition, article.category),
             translations=translations,
             related=self.related(article),
             jsonld=self._jsonld(article),
-            # One clip per edition and day, as a daily widget would show.
-            video_of_the_day=youtube_id(
-                f"video-of-the-day/{article.edition}/{self.local(article.published):%Y-%m-%d}"
-            ),
+            video_of_the_day=self.video_of_the_day(article),
         )
         return Response(200, HTML, html.encode("utf-8"), {})
 
@@ -534,21 +657,21 @@ class FixtureSite:
             data["image"] = [article.image_url]
         return data
 
-    def _category_page(self, edition: str, category: str, page: int, path: str) -> Response:
+    def _category_page(self, edition: str, category: str, page: int) -> Response:
         posts = self.edition_articles(edition, category)
-        pages = max(1, -(-len(posts) // PER_PAGE))
-        if page < 1 or page > pages:
-            return self._not_found(path)
+        pages = self.listing_pages(edition, category)
+        size = self.options["per_page"] if self.options["page_path"] is not None else len(posts)
         return self._html(
             200, "category.html", edition,
             category=category,
-            category_name=self.furniture["editions"][edition]["categories"][category],
-            posts=posts[(page - 1) * PER_PAGE: page * PER_PAGE],
+            category_name=self.category_name(edition, category),
+            posts=posts[(page - 1) * size: page * size],
             page=page,
             pages=pages,
             page_url=self.category_url(edition, category, page),
             prev_url=self.category_url(edition, category, page - 1) if page > 1 else None,
             next_url=self.category_url(edition, category, page + 1) if page < pages else None,
+            category_feed=self.feed_url(edition, category),
         )
 
     def _feed(self, edition: str, category: str | None) -> Response:
@@ -556,12 +679,12 @@ class FixtureSite:
         posts = self.edition_articles(edition, category)[:FEED_SIZE]
         if category:
             title = f"{ed['categories'][category]} - {ed['site_name']}"
-            link, self_url = self.category_url(edition, category), self.category_url(edition, category) + "feed/"
+            link = self.category_url(edition, category)
         else:
-            title, link, self_url = ed["site_name"], self.url(edition), self.url(edition, "feed/")
+            title, link = ed["site_name"], self.url(edition)
         xml = self._render(
             "feed.xml", edition=edition, ed=ed, posts=posts, channel_title=title,
-            channel_link=link, self_url=self_url,
+            channel_link=link, self_url=self.feed_url(edition, category),
             last_build=self.rfc822(max(a.modified for a in posts)) if posts else None,
         )
         return Response(200, RSS, xml.encode("utf-8"), {})

@@ -1,0 +1,127 @@
+"""Each discovery source on its own, over HTTP on loopback, against the Sloboden Pechat fixture
+(WordPress REST API, feeds, sitemaps via robots.txt, paginated listings), plus date windows."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models.tables import ArticleRow, FetchLogRow
+from models.warehouse import connect
+from newsetl.fixture_sites import load_site
+from newsetl.pipeline import run_outlet
+from newsetl.settings import load_settings
+from newsetl.window import Window
+
+SITE = load_site("slobodenpecat")
+TOML = (Path(__file__).parents[1] / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
+SOURCES = {
+    "api": "wp_api = true",
+    "feeds": 'feeds = ["feed/"]',
+    "sitemaps": "sitemaps_from_robots = true",
+    "listings": 'listings = ["category/vesti/makedonija/", "category/vesti/planeta/", "category/vesti/ekonomija/",'
+                ' "category/vesti/kultura/", "category/vesti/hronika/"]',
+}
+
+
+@pytest.fixture
+def outlet_variant(tmp_path, monkeypatch):
+    """Declare a copy of the outlet that discovers through one source only."""
+    def declare(source: str) -> str:
+        outlet_id = f"sp_{source}"
+        discovery = re.search(r"\[discovery\]\n(.*?)\n(?=article_url)", TOML, flags=re.S).group(1)
+        text = TOML.replace(discovery, SOURCES[source]).replace('id = "slobodenpecat"', f'id = "{outlet_id}"')
+        (tmp_path / "outlets").mkdir(exist_ok=True)
+        (tmp_path / "outlets" / f"{outlet_id}.toml").write_text(text, encoding="utf-8")
+        monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path / "outlets"))
+        return outlet_id
+    return declare
+
+
+def stored_urls() -> set[str]:
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        urls = set(connection.execute(select(ArticleRow.canonical_url)).scalars())
+    engine.dispose()
+    return urls
+
+
+def fetched_kinds(run_id: str) -> Counter:
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        kinds = Counter(connection.execute(select(FetchLogRow.kind).where(FetchLogRow.run_id == run_id)).scalars())
+    engine.dispose()
+    return kinds
+
+
+def newest_per_edition(count: int) -> set[str]:
+    urls: set[str] = set()
+    for edition in {a.edition for a in SITE.articles}:
+        newest = sorted((a for a in SITE.articles if a.edition == edition), key=lambda a: a.published, reverse=True)
+        urls |= {a.url for a in newest[:count]}
+    return urls
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_each_source_alone_finds_the_articles(data_dir, replay, outlet_variant, source):
+    outlet_id = outlet_variant(source)
+    summary = run_outlet(outlet_id, Window(), load_settings())
+
+    expected = newest_per_edition(10) if source == "feeds" else {a.url for a in SITE.articles}  # a feed holds 10
+    assert stored_urls() == expected
+    assert summary.articles_new == len(expected) and summary.errors == 0
+    kinds = fetched_kinds(summary.run_id)
+    assert kinds["article"] == len(expected)
+    other_sources = {"api", "feed", "sitemap", "listing"} - {source.rstrip("s")}
+    assert not (set(kinds) & other_sources), kinds
+
+
+def test_api_answers_only_the_window_and_a_backfill_fetches_only_that_day(data_dir, replay):
+    """The declared outlet prefers its WordPress API: a past day costs that day's pages and no more."""
+    day = sorted({a.published.date() for a in SITE.articles})[1]
+    since = datetime(day.year, day.month, day.day, tzinfo=SITE.tz)
+    window = Window(since, since + timedelta(days=1))
+    expected = {a.url for a in SITE.articles if window.contains(a.published)}
+
+    summary = run_outlet("slobodenpecat", window, load_settings())
+
+    assert stored_urls() == expected
+    assert summary.article_pages_fetched == len(expected)
+    kinds = fetched_kinds(summary.run_id)
+    assert set(kinds) == {"robots", "api", "article"}, kinds
+    assert kinds["api"] == len({a.edition for a in SITE.articles})  # one page per edition
+
+
+def test_api_failure_falls_back_to_the_other_sources(data_dir, replay):
+    replay.faults["/sq/wp-json/wp/v2/posts"] = (404, "application/json", b'{"code":"rest_no_route"}', {})
+    try:
+        summary = run_outlet("slobodenpecat", Window(), load_settings())
+    finally:
+        replay.faults.clear()
+    assert stored_urls() == {a.url for a in SITE.articles}
+    assert summary.errors == 1  # the failed API request, reported
+    assert {"feed", "listing"} <= set(fetched_kinds(summary.run_id))
+
+
+def test_an_edited_article_is_fetched_again_and_updated(data_dir, replay):
+    first = run_outlet("slobodenpecat", Window(), load_settings())
+    assert first.articles_new == len(SITE.articles)
+    edited = SITE.articles[4]
+    replay.edit(edited.url, paragraph="A corrected first paragraph, as the newsroom rewrote it after publication.",
+                modified=edited.modified + timedelta(hours=3))
+    try:
+        again = run_outlet("slobodenpecat", Window(), load_settings())
+    finally:
+        replay.reset()
+    assert again.article_pages_fetched == 1
+    assert (again.articles_new, again.articles_updated, again.articles_unchanged) == (0, 1, len(SITE.articles) - 1)
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url == edited.url)).scalar_one()
+    engine.dispose()
+    assert body.startswith("A corrected first paragraph")
