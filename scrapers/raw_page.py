@@ -26,6 +26,7 @@ class RawPage:
     run_id: str
     edition: str  # language of the edition the URL belongs to
     listed_published: datetime | None = None  # date the discovery source gave, if any
+    known: bool = False  # already in the warehouse: fetched again because it changed
 
     def html(self, run_dir: Path) -> str:
         return read_warc_html(run_dir / self.warc_file, self.warc_offset)

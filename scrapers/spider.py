@@ -92,6 +92,8 @@ class OutletSpider(scrapy.Spider):
         for edition in self.outlet.editions:
             if discovery.wp_api:
                 yield self._api_request(edition, page=1)
+                if self.window.since or self.window.until:  # edits in the window to older posts
+                    yield self._api_request(edition, page=1, field="modified")
             else:
                 for request in self._edition_sources(edition):
                     yield request
@@ -125,46 +127,51 @@ class OutletSpider(scrapy.Spider):
         yield from self._edition_sources(edition)
         yield from self._sitemap_sources()
 
-    def _api_request(self, edition: Edition, page: int) -> scrapy.Request:
-        query = {"per_page": API_PAGE_SIZE, "page": page, "orderby": "date", "order": "desc",
+    def _api_request(self, edition: Edition, page: int, field: str = "date") -> scrapy.Request:
+        """One page of posts published (``field="date"``) or modified (``"modified"``) in the window."""
+        query = {"per_page": API_PAGE_SIZE, "page": page, "orderby": field, "order": "desc",
                  "_fields": "link,date_gmt,modified_gmt"}
+        prefix = "" if field == "date" else "modified_"
         if self.window.since:
-            query["after"] = self.window.since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            query[f"{prefix}after"] = self.window.since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if self.window.until:
-            query["before"] = self.window.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            query[f"{prefix}before"] = self.window.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         url = self.outlet.edition_url(edition, "wp-json/wp/v2/posts") + "?" + urlencode(query)
         # 400 is how WordPress says "past the last page"; the callback decides what it means.
-        return self._request(url, self.parse_api, "api", edition, page=page, handle_httpstatus_list=[400])
+        return self._request(url, self.parse_api, "api", edition, page=page, field=field,
+                             handle_httpstatus_list=[400])
 
     # -- judging a discovered URL --------------------------------------------------------------
 
     def _consider(self, url: str, published: datetime | None, modified: datetime | None, edition: Edition | None):
-        """Schedule the article at ``url`` unless it is out of the window, not ours, or known and unchanged."""
+        """Schedule the article at ``url`` unless it is not ours, out of the window, or known and unchanged.
+
+        A known article whose sources show a newer modification is fetched again wherever its
+        publication date lies: that is an edit to record, not a new article.
+        """
         url = url.strip()
         if url in self._scheduled:
             return None
         first_time = url not in self._judged
         self._judged.add(url)
-        if first_time and not self.outlet.owns(url):
-            self._drop("off-domain", url)
-            return None
-        if first_time and not self.outlet.is_article_url(url):
-            self._drop("not-article", url)
-            return None
         if not self.outlet.owns(url) or not self.outlet.is_article_url(url):
+            if first_time:
+                self._drop("off-domain" if not self.outlet.owns(url) else "not-article", url)
             return None
-        if (published and not self.window.contains(published)) or (
+        stored = self.known.get(url)
+        if stored is not None:
+            if modified is None or modified <= stored:
+                self._unchanged.add(url)
+                return None
+        elif (published and not self.window.contains(published)) or (
                 published is None and modified and self.window.is_before(modified)):
             if first_time:
                 self._drop("out-of-window", url)
             return None
-        stored = self.known.get(url)
-        if stored is not None and (modified is None or modified <= stored):
-            self._unchanged.add(url)
-            return None
         self._scheduled.add(url)
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={"kind": "article"},
-                              cb_kwargs={"listed": published, "edition": self.outlet.edition_of(url)})
+                              cb_kwargs={"listed": published, "edition": self.outlet.edition_of(url),
+                                         "known": stored is not None})
 
     def _consider_all(self, entries, edition):
         for url, published, modified in entries:
@@ -190,7 +197,7 @@ class OutletSpider(scrapy.Spider):
         yield from self._consider_all(entries, edition)
         total_pages = int(response.headers.get("X-WP-TotalPages", b"0") or 0)
         if entries and (page < total_pages or (not total_pages and len(entries) == API_PAGE_SIZE)):
-            yield self._api_request(edition, page + 1)
+            yield self._api_request(edition, page + 1, response.meta["field"])
 
     def parse_feed(self, response, edition: Edition):
         response.selector.remove_namespaces()
@@ -250,7 +257,7 @@ class OutletSpider(scrapy.Spider):
         if next_page:
             yield self._request(response.urljoin(next_page), self.parse_listing, "listing", edition)
 
-    def parse_article(self, response, listed: datetime | None, edition: Edition):
+    def parse_article(self, response, listed: datetime | None, edition: Edition, known: bool = False):
         self.crawler.stats.inc_value("newsetl/article_pages_fetched")
         yield RawPage(
             url=response.meta.get("redirect_urls", [response.url])[0],
@@ -264,6 +271,7 @@ class OutletSpider(scrapy.Spider):
             run_id=self.run_id,
             edition=edition.language,
             listed_published=listed,
+            known=known,
         )
 
     # -- failures ------------------------------------------------------------------------------

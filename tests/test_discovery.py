@@ -94,7 +94,8 @@ def test_api_answers_only_the_window_and_a_backfill_fetches_only_that_day(data_d
     assert summary.article_pages_fetched == len(expected)
     kinds = fetched_kinds(summary.run_id)
     assert set(kinds) == {"robots", "api", "article"}, kinds
-    assert kinds["api"] == len({a.edition for a in SITE.articles})  # one page per edition
+    # per edition one page of posts published in the window and one of posts modified in it
+    assert kinds["api"] == 2 * len({a.edition for a in SITE.articles})
 
 
 def test_api_failure_falls_back_to_the_other_sources(data_dir, replay):
@@ -125,3 +126,25 @@ def test_an_edited_article_is_fetched_again_and_updated(data_dir, replay):
         body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url == edited.url)).scalar_one()
     engine.dispose()
     assert body.startswith("A corrected first paragraph")
+
+
+def test_a_daily_run_picks_up_edits_to_older_articles(data_dir, replay):
+    days = sorted({a.published.astimezone(SITE.tz).date() for a in SITE.articles})
+    windows = [Window(start, start + timedelta(days=1))
+               for start in (datetime(d.year, d.month, d.day, tzinfo=SITE.tz) for d in days[:2])]
+    run_outlet("slobodenpecat", windows[0], load_settings())
+    older = next(a for a in SITE.articles if windows[0].contains(a.published))
+    replay.edit(older.url, paragraph="An update added the next day, with new figures from the ministry.",
+                modified=windows[1].since + timedelta(hours=2))
+    try:
+        summary = run_outlet("slobodenpecat", windows[1], load_settings())
+    finally:
+        replay.reset()
+    second_day = [a for a in SITE.articles if windows[1].contains(a.published)]
+    assert summary.article_pages_fetched == len(second_day) + 1
+    assert (summary.articles_new, summary.articles_updated) == (len(second_day), 1)
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url == older.url)).scalar_one()
+    engine.dispose()
+    assert body.startswith("An update added the next day")

@@ -64,7 +64,7 @@ def _transform_one(page, run_dir: Path, outlet, window: Window, seen: set[str], 
     except Exception:  # one bad page must not lose the rest of the run
         log.exception("dropped extract-failed: %s", page.url)
         return "extract-failed"
-    if article.published_at and not window.contains(article.published_at):
+    if article.published_at and not window.contains(article.published_at) and not page.known:
         return "out-of-window"
     if article.word_count < MIN_WORDS:
         log.warning("dropped too-short: %s (%d words)", page.url, article.word_count)
