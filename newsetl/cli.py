@@ -63,48 +63,44 @@ def _window(outlet_id: str, since: str | None, until: str | None) -> Window:
     return Window(parse_bound(since, tz), parse_bound(until, tz))
 
 
+OutletArg = Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")]
+SinceOpt = Annotated[Optional[str], typer.Option(help="Window start: YYYY-MM-DD (outlet's midnight) or ISO time")]
+UntilOpt = Annotated[Optional[str], typer.Option(help="Window end (exclusive), same forms as --since")]
+WarehouseOpt = Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: NEWSETL_WAREHOUSE_URL)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="End with one JSON summary line on stdout")]
+
+
+def _run_and_report(job, outlet: str, since: str | None, until: str | None, warehouse: str | None,
+                    as_json: bool) -> None:
+    """Run ``job(outlet, window, settings, progress)`` with progress shown; print its summary."""
+    settings = load_settings(warehouse)
+    with _expected_errors(settings):
+        window = _window(outlet, since, until)
+        with stage_progress(err) as progress:
+            summary = job(outlet, window, settings, progress).to_dict()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+        else:
+            out.print(summary_table([summary]))
+
+
 @app.command()
-def run(
-    outlet: Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")],
-    since: Annotated[Optional[str], typer.Option(help="Window start: YYYY-MM-DD (outlet's midnight) or ISO time")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Window end (exclusive), same forms as --since")] = None,
-    warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: NEWSETL_WAREHOUSE_URL)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line on stdout")] = False,
-) -> None:
+def run(outlet: OutletArg, since: SinceOpt = None, until: UntilOpt = None, warehouse: WarehouseOpt = None,
+        as_json: JsonOpt = False) -> None:
     """Crawl, extract, transform and load one outlet (the same code path as the Airflow DAG)."""
     from newsetl.pipeline import run_outlet
 
-    settings = load_settings(warehouse)
-    with _expected_errors(settings):
-        window = _window(outlet, since, until)
-        with stage_progress(err) as progress:
-            summary = run_outlet(outlet, window, settings, progress).to_dict()
-        if as_json:
-            print(json.dumps(summary, ensure_ascii=False))
-        else:
-            out.print(summary_table([summary]))
+    _run_and_report(run_outlet, outlet, since, until, warehouse, as_json)
 
 
 @app.command()
-def reextract(
-    outlet: Annotated[str, typer.Argument(help="Outlet id from `newsetl outlets`")],
-    since: Annotated[Optional[str], typer.Option(help="Articles published from: YYYY-MM-DD or ISO time")] = None,
-    until: Annotated[Optional[str], typer.Option(help="…until (exclusive), same forms as --since")] = None,
-    warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: NEWSETL_WAREHOUSE_URL)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line on stdout")] = False,
-) -> None:
-    """Re-run extraction from the raw archive (no network); only changed articles are rewritten."""
+def reextract(outlet: OutletArg, since: SinceOpt = None, until: UntilOpt = None, warehouse: WarehouseOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """Re-run extraction from the raw archive (no network) for articles published in the window;
+    only articles whose output changed are rewritten."""
     from newsetl.pipeline import reextract_outlet
 
-    settings = load_settings(warehouse)
-    with _expected_errors(settings):
-        window = _window(outlet, since, until)
-        with stage_progress(err) as progress:
-            summary = reextract_outlet(outlet, window, settings, progress).to_dict()
-        if as_json:
-            print(json.dumps(summary, ensure_ascii=False))
-        else:
-            out.print(summary_table([summary]))
+    _run_and_report(reextract_outlet, outlet, since, until, warehouse, as_json)
 
 
 @app.command()
