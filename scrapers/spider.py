@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -133,7 +133,9 @@ class OutletSpider(scrapy.Spider):
                  "_fields": "link,date_gmt,modified_gmt"}
         prefix = "" if field == "date" else "modified_"
         if self.window.since:
-            query[f"{prefix}after"] = self.window.since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            # WordPress's bounds are exclusive; a second earlier keeps a post published at `since` itself.
+            since = self.window.since - timedelta(seconds=1)
+            query[f"{prefix}after"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if self.window.until:
             query[f"{prefix}before"] = self.window.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         url = self.outlet.edition_url(edition, "wp-json/wp/v2/posts") + "?" + urlencode(query)

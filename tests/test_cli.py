@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from newsetl.demo import fixture_outlets
 from newsetl.fixture_sites import load_site
 from tests.support import newsetl, path_of
 
@@ -84,4 +85,5 @@ def test_demo_runs_the_whole_pipeline_and_summarises(data_dir):
     import sqlite3
 
     database = sqlite3.connect(data_dir / "warehouse.db")
-    assert database.execute("select count(*) from articles").fetchone()[0] == len(SITE.articles)
+    expected = sum(len(load_site(outlet_id).articles) for outlet_id in fixture_outlets())
+    assert database.execute("select count(*) from articles").fetchone()[0] == expected

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from models.tables import ArticleRow, CrawlRunRow
 from models.warehouse import connect
+from newsetl.demo import fixture_outlets
 from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
 from newsetl.settings import load_settings
@@ -147,3 +148,27 @@ def test_bad_pages_are_dropped_with_reasons_and_the_rest_loads(data_dir, faults)
     assert row.body.split("\n\n") == cyrillic_1251.body_paragraphs
     log = (data_dir / "runs" / "slobodenpecat" / summary.run_id / "crawl.log").read_text()
     assert f"article {failing.url} failed: HTTP 500" in log
+
+
+@pytest.mark.parametrize("outlet_id", fixture_outlets())
+def test_every_fixture_outlet_end_to_end_into_postgresql(data_dir, replay, pg_url, outlet_id):
+    site = load_site(outlet_id)
+    settings = load_settings(pg_url)
+
+    first = run_outlet(outlet_id, Window(), settings)
+
+    assert (first.articles_new, first.errors, first.dropped) == (len(site.articles), 0, {})
+    engine = connect(pg_url)
+    with engine.connect() as connection:
+        rows = {row.canonical_url: row for row in connection.execute(select(ArticleRow)).all()}
+    engine.dispose()
+    assert set(rows) == {article.url for article in site.articles}
+    for article in site.articles:
+        row = rows[article.url]
+        assert row.body == "\n\n".join(article.body_paragraphs), article.url
+        assert (row.language, row.edition, row.authors) == (article.edition, article.edition, [article.author])
+        assert row.published_at == article.published
+
+    again = run_outlet(outlet_id, Window(), settings)
+    assert (again.article_pages_fetched, again.articles_new, again.articles_updated) == (0, 0, 0)
+    assert again.articles_unchanged == len(site.articles)

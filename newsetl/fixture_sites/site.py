@@ -55,10 +55,16 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "page_path": "page/{page}/",  # appended to category_path for page 2+; null: one page per listing
     "per_page": PER_PAGE,
     "feeds": None,  # {"": main feed, "<category>": its feed}; None: WordPress's feed/ paths
+    "feed_size": FEED_SIZE,
     "uploads": None,  # base URL of images; None: <home>wp-content/uploads/
     "sitemap": None,  # path of a plain urlset sitemap of every article (non-WordPress sites)
     "category_ids": {},  # category → numeric id (WordPress term id, Pangea zone id)
+    "author_path": "author/{author}/",  # {author_id} also works
 }
+
+
+def site_options(furniture: dict[str, Any]) -> dict[str, Any]:
+    return {**DEFAULT_OPTIONS, **{k: v for k, v in furniture.items() if k in DEFAULT_OPTIONS}}
 
 
 def read_outlet_entry(outlet_id: str, outlets_dir: Path = OUTLETS_DIR) -> dict[str, Any]:
@@ -315,7 +321,7 @@ def load_site(outlet_id: str, root: Path = FIXTURES_DIR, outlets_dir: Path = OUT
     missing = sorted(set(entry["prefixes"]) - set(categories))
     if missing:
         raise ValueError(f"site file {site_file}: field 'editions': no furniture for {missing}")
-    options = {**DEFAULT_OPTIONS, **{k: v for k, v in furniture.items() if k in DEFAULT_OPTIONS}}
+    options = site_options(furniture)
     articles = [
         load_article(path, outlet_id, entry["home"], entry["prefixes"], categories,
                      article_path=options["article_path"], uploads=options["uploads"])
@@ -343,7 +349,7 @@ class FixtureSite:
         self.tz = ZoneInfo(entry["timezone"])
         self.prefixes: dict[str, str] = entry["prefixes"]
         self.furniture = furniture
-        self.options = {**DEFAULT_OPTIONS, **{k: v for k, v in furniture.items() if k in DEFAULT_OPTIONS}}
+        self.options = site_options(furniture)
         self.cms: str = self.options["cms"]
         self._originals = tuple(articles)
         self._set_articles(articles)
@@ -407,7 +413,9 @@ class FixtureSite:
         return self.url(edition, f"tag/{slugify(tag)}/")
 
     def author_url(self, article: FixtureArticle) -> str:
-        return self.url(article.edition, f"author/{slugify(article.author)}/")
+        author_id = 10000 + int.from_bytes(_digest(f"author/{article.author}")[:3], "big") % 90000
+        return self.url(article.edition, self.options["author_path"].format(
+            author=slugify(article.author), author_id=author_id))
 
     def upload_url(self, file: str) -> str:
         if "://" in file:
@@ -538,7 +546,7 @@ class FixtureSite:
             from newsetl.fixture_sites import sitemaps
 
             return sitemaps.response(sitemaps.urlset(
-                (a.url, a.modified) for a in sorted(self.articles, key=lambda a: (a.published, a.url))))
+                (a.url, self.iso(a.modified)) for a in sorted(self.articles, key=lambda a: (a.published, a.url))))
         route = self._routes.get(path)
         if route is None and not path.endswith("/") and path + "/" in self._routes:
             return self._redirect(path + "/", query)
@@ -676,7 +684,7 @@ class FixtureSite:
 
     def _feed(self, edition: str, category: str | None) -> Response:
         ed = self.furniture["editions"][edition]
-        posts = self.edition_articles(edition, category)[:FEED_SIZE]
+        posts = self.edition_articles(edition, category)[:self.options["feed_size"]]
         if category:
             title = f"{ed['categories'][category]} - {ed['site_name']}"
             link = self.category_url(edition, category)
