@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,3 +143,32 @@ class FetchLogRow(Base):
     reason: Mapped[str | None] = mapped_column(String(40), comment="Why the request failed or was refused (drop reason); null if fine")
     detail: Mapped[str | None] = mapped_column(Text, comment="Error detail, e.g. the exception or the refused redirect target")
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it happened (UTC)")
+
+
+class BoilerplateSegmentRow(Base):
+    __tablename__ = "boilerplate_segments"
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "segment_hash"),
+        {"comment": "Paragraphs learned as an outlet's boilerplate (recurring across its articles); review and override via status."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet it recurs in")
+    segment_hash: Mapped[str] = mapped_column(String(40), comment="SHA-1 of the whitespace-normalised, case-folded text")
+    text: Mapped[str] = mapped_column(Text, comment="The paragraph as first seen")
+    article_count: Mapped[int] = mapped_column(Integer, comment="Distinct articles it occurs in")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="First load that saw it (UTC)")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="Last load that saw it (UTC)")
+    status: Mapped[str] = mapped_column(String(20), default="auto",
+                                        comment="auto: removed once in enough articles; confirmed: always removed; ignored: never")
+
+
+class BoilerplateOccurrenceRow(Base):
+    __tablename__ = "boilerplate_occurrences"
+    __table_args__ = (
+        PrimaryKeyConstraint("segment_id", "canonical_url"),
+        {"comment": "Which articles a candidate boilerplate paragraph occurred in (the basis of article_count)."},
+    )
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("boilerplate_segments.id", ondelete="CASCADE"), comment="Segment")
+    canonical_url: Mapped[str] = mapped_column(String(2000), comment="Article it occurred in")

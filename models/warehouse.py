@@ -12,13 +12,21 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from models.tables import ArticleRow, CrawlRunRow, FetchLogRow, OutletRow
+from models.tables import (
+    ArticleRow,
+    BoilerplateOccurrenceRow,
+    BoilerplateSegmentRow,
+    CrawlRunRow,
+    FetchLogRow,
+    OutletRow,
+)
 from newsetl.registry import Outlet
 from newsetl.window import Window
+from transforms.boilerplate import MIN_ARTICLES, candidate_segments, without_segments
 from transforms.records import Article
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -144,6 +152,55 @@ def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
         return connection.execute(query).all()
 
 
+def _chunks(values: list, size: int = 500):
+    """Keep IN lists under SQLite's bound-parameter limit."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
+    """Record where candidate segments occur; return the hashes to remove, per the outlets' counts.
+
+    Counts are of distinct articles, so a re-run or another order learns the same.
+    """
+    segments, occurrences = BoilerplateSegmentRow.__table__, BoilerplateOccurrenceRow.__table__
+    remove: set[str] = set()
+    now = _now()
+    for outlet_id in sorted({a.outlet for a in articles}):
+        candidates: dict[str, str] = {}
+        seen_in: dict[str, set[str]] = {}
+        for article in (a for a in articles if a.outlet == outlet_id):
+            for digest, text_ in candidate_segments(article).items():
+                candidates.setdefault(digest, text_)
+                seen_in.setdefault(digest, set()).add(article.canonical_url)
+        ids = {}
+        for chunk in _chunks(list(candidates)):
+            ids.update(connection.execute(select(segments.c.segment_hash, segments.c.id).where(
+                segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).all())
+        for digest in sorted(set(candidates) - set(ids)):
+            ids[digest] = connection.execute(segments.insert().values(
+                outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
+                first_seen_at=now, last_seen_at=now, status="auto").returning(segments.c.id)).scalar_one()
+        pairs = {(ids[digest], url) for digest, urls in seen_in.items() for url in urls}
+        known, counts = set(), {}
+        for chunk in _chunks(list(ids.values())):
+            known.update(connection.execute(select(occurrences.c.segment_id, occurrences.c.canonical_url).where(
+                occurrences.c.segment_id.in_(chunk))).all())
+        if new_pairs := sorted(pairs - known):
+            connection.execute(occurrences.insert(), [{"segment_id": sid, "canonical_url": url} for sid, url in new_pairs])
+        for chunk in _chunks(list(ids.values())):
+            counts.update(connection.execute(select(occurrences.c.segment_id, func.count()).where(
+                occurrences.c.segment_id.in_(chunk)).group_by(occurrences.c.segment_id)).all())
+        for segment_id in ids.values():
+            connection.execute(segments.update().where(segments.c.id == segment_id).values(
+                article_count=counts.get(segment_id, 0), last_seen_at=now))
+        for row in connection.execute(select(segments.c.segment_hash, segments.c.status, segments.c.article_count)
+                                      .where(segments.c.outlet_id == outlet_id)):
+            if row.status == "confirmed" or (row.status == "auto" and row.article_count >= MIN_ARTICLES):
+                remove.add(row.segment_hash)
+    return remove
+
+
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = ()) -> LoadResult:
     """Insert new articles, rewrite changed ones, leave unchanged ones alone, and record the run's
     fetch log — all in one transaction."""
@@ -151,10 +208,11 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
     table = ArticleRow.__table__
     try:
         with engine.begin() as connection:
+            boilerplate = learn_boilerplate(connection, articles)
+            articles = [without_segments(article, boilerplate) for article in articles]
             urls = [article.canonical_url for article in articles]
             existing = {}
-            for start in range(0, len(urls), 500):
-                chunk = urls[start:start + 500]
+            for chunk in _chunks(urls):
                 for row in connection.execute(select(table.c.canonical_url, table.c.id, table.c.content_hash)
                                               .where(table.c.canonical_url.in_(chunk))):
                     existing[row.canonical_url] = row

@@ -19,6 +19,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
 def content_hash(title: str, body: str) -> str:
     """Hash of what an analyst reads; whitespace differences are not an edit."""
     normalized = _SPACE.sub(" ", f"{title}\n{body}").strip()
@@ -49,7 +53,7 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
         description=extracted.description,
         language=guess.language,
         language_confidence=guess.confidence,
-        word_count=len(_WORD.findall(body)),
+        word_count=count_words(body),
         content_hash=content_hash(title, body),
         run_id=run_id,
         fetched_at=fetched_at,

@@ -1,0 +1,103 @@
+"""Learned boilerplate: what recurs across an outlet's articles is removed, even if no rule names it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from models.tables import ArticleRow, BoilerplateSegmentRow
+from models.warehouse import connect, load_articles, start_run, upgrade
+from newsetl.fixture_sites import load_site
+from newsetl.pipeline import run_outlet
+from newsetl.registry import get_outlet
+from newsetl.settings import load_settings
+from newsetl.window import Window
+from tests.test_warehouse import make_article
+from transforms.normalize import content_hash
+
+APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
+          "free for every reader, whatever they can pay.")
+SHARED = "The ministry said the measures would take effect from the first of January next year."
+
+
+def article(n: int, paragraphs: list[str]):
+    body = "\n\n".join(paragraphs)
+    return replace(make_article(n), body=body, content_hash=content_hash(f"Story {n}", body))
+
+
+def corpus():
+    """20 articles ending with an appeal no rule names; two of them also share one real sentence."""
+    articles = [article(n, [f"Story {n} opens with its own news, number {n}.", f"Details of story {n}.", APPEAL])
+                for n in range(20)]
+    articles[3] = article(3, ["Story 3 opens.", SHARED, "More on story 3.", APPEAL])
+    articles[7] = article(7, ["Story 7 opens.", SHARED, "More on story 7.", APPEAL])
+    return articles
+
+
+def load(url: str, articles):
+    engine = connect(url)
+    upgrade(engine)
+    start_run(engine, "run-1", get_outlet("slobodenpecat"), Window())
+    load_articles(engine, articles, "run-1")
+    with engine.connect() as connection:
+        bodies = dict(connection.execute(select(ArticleRow.canonical_url, ArticleRow.body)).all())
+        learned = connection.execute(select(BoilerplateSegmentRow.segment_hash, BoilerplateSegmentRow.article_count,
+                                            BoilerplateSegmentRow.status).order_by(BoilerplateSegmentRow.segment_hash)).all()
+    return engine, bodies, learned
+
+
+def test_an_unnamed_appeal_is_learned_and_a_shared_sentence_stays(warehouse_url):
+    engine, bodies, learned = load(warehouse_url, corpus())
+    assert len(bodies) == 20
+    assert not any(APPEAL in body for body in bodies.values())
+    assert sum(SHARED in body for body in bodies.values()) == 2
+    assert max(count for _, count, _ in learned) == 20
+    engine.dispose()
+
+
+def test_learning_does_not_depend_on_order(tmp_path):
+    _, forward_bodies, forward = load(f"sqlite:///{tmp_path / 'a.db'}", corpus())
+    _, backward_bodies, backward = load(f"sqlite:///{tmp_path / 'b.db'}", list(reversed(corpus())))
+    assert forward == backward and forward_bodies == backward_bodies
+
+
+def test_people_can_confirm_or_ignore_a_segment(tmp_path):
+    engine, _, _ = load(f"sqlite:///{tmp_path / 'w.db'}", corpus())
+    with engine.begin() as connection:
+        connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == APPEAL)
+                           .values(status="ignored"))
+        connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == "Details of story 5.")
+                           .values(status="confirmed"))
+    start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
+    load_articles(engine, [article(5, ["Story 5 opens with its own news, number 5.", "Details of story 5.", APPEAL])],
+                  "run-2")
+    with engine.connect() as connection:
+        body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url.like("%story-5/"))).scalar_one()
+    engine.dispose()
+    assert APPEAL in body and "Details of story 5." not in body
+
+
+def test_the_outlets_appeal_is_removed_without_its_rules(data_dir, replay, tmp_path, monkeypatch):
+    """Sloboden Pechat declared without any appeal rule: learning alone must clean every article."""
+    site = load_site("slobodenpecat")
+    toml = (Path(__file__).parents[1] / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
+    toml = toml.replace('id = "slobodenpecat"', 'id = "sp_norules"')
+    toml = re.sub(r"drop_paragraphs = \[.*?\n\]", "drop_paragraphs = ['^(прочитајте и|read also|lexoni edhe)\\\\b']",
+                  toml, flags=re.S)
+    toml = re.sub(r"cut_from = \[.*?\n\]", "cut_from = []", toml, flags=re.S)
+    (tmp_path / "outlets").mkdir()
+    (tmp_path / "outlets" / "sp_norules.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path / "outlets"))
+    assert get_outlet("sp_norules").cleaning.cut_from == []
+
+    run_outlet("sp_norules", Window(), load_settings())
+
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        bodies = dict(connection.execute(select(ArticleRow.canonical_url, ArticleRow.body)).all())
+    engine.dispose()
+    for expected in site.articles:
+        assert bodies[expected.url] == "\n\n".join(expected.body_paragraphs), expected.url
