@@ -84,10 +84,27 @@ def _alternates(tree, url: str, outlet: Outlet) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+# Byline words that are not part of a name, in the languages of the outlets.
+_BYLINE_PREFIX = re.compile(r"^(by|from|од|пишува|автор|autor|author|nga|shkruan|piše|pise|napisao|написао)\b[:\s]*",
+                            re.IGNORECASE)
+
+
 def _split_authors(raw: str | None) -> list[str]:
     if not raw:
         return []
-    return [name.strip() for name in re.split(r";|\s+&\s+", raw) if name.strip()]
+    names = (_BYLINE_PREFIX.sub("", name.strip()).strip(" ,:") for name in re.split(r";|\s+&\s+|\s+и\s+|\s+and\s+", raw))
+    return [name for name in names if name]
+
+
+_BACKGROUND_IMAGE = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)", re.IGNORECASE)
+
+
+def _lead_image(tree, url: str) -> str | None:
+    """A featured picture given only as a CSS background (PenNews and similar themes)."""
+    for element in tree.xpath('//*[contains(@style, "background-image")]'):
+        if match := _BACKGROUND_IMAGE.search(element.get("style", "")):
+            return urljoin(url, match.group(1).strip())
+    return None
 
 
 def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
@@ -100,6 +117,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     modified = _page_time(tree, outlet, original=False)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
     alternates = _alternates(tree, url, outlet)
+    css_image = _lead_image(tree, url)
     prune(tree, outlet.cleaning.drop_selectors)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
@@ -112,13 +130,14 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
         url=url,
         canonical_url=_canonical(url, document.url, outlet),
         title=(document.title or "").strip(),
+        site_name=(document.sitename or "").strip() or None,
         paragraphs=paragraphs,
         authors=_split_authors(document.author),
         published_at=published,
         modified_at=modified if modified and (published is None or modified >= published) else published,
         section=(document.categories or [None])[0],
         tags=list(document.tags or []),
-        image_url=document.image or None,
+        image_url=document.image or css_image,
         description=document.description or None,
         declared_language=declared_language,
         alternates=alternates,

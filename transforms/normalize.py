@@ -31,7 +31,7 @@ def content_hash(title: str, body: str) -> str:
 
 def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
                warc_file: str | None = None, warc_offset: int | None = None) -> Article:
-    site_names = [outlet.name, *outlet.cleaning.title_suffixes]
+    site_names = [outlet.name, *outlet.cleaning.title_suffixes, *([extracted.site_name] if extracted.site_name else [])]
     title, flags = clean_title(extracted.title, site_names)
     cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning)
     body = "\n\n".join(cleaned.paragraphs)

@@ -13,6 +13,7 @@ class Extracted:
     url: str
     canonical_url: str
     title: str
+    site_name: str | None  # og:site_name or the like: the suffix a page title may carry
     paragraphs: list[str]
     authors: list[str]
     published_at: datetime | None

@@ -1,0 +1,53 @@
+"""Metadata from pages nobody declared rules for: titles, bylines, times, lead images."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from newsetl.registry import get_outlet, outlet_for_url
+from transforms.extract import extract
+from transforms.normalize import to_article
+
+BODY = "".join(f"<p>Paragraph {n} of a story long enough to be taken for an article by the extractor, "
+               f"with some more words in it to be safe.</p>" for n in range(6))
+
+
+def page(head: str = "", byline: str = "", extra: str = "") -> str:
+    return (f"<html lang='en'><head>{head}</head><body><article><h1>Big news of the day</h1>"
+            f"<div class='byline'>{byline}</div>{extra}<div class='content'>{BODY}</div></article></body></html>")
+
+
+def run(html: str, url: str = "https://news.example.org/2026/11/big-news/", outlet=None):
+    outlet = outlet or outlet_for_url(url)
+    return to_article(extract(html, url, outlet), outlet, edition="en", run_id="t",
+                      fetched_at=datetime(2026, 11, 28, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("title", ["Big news of the day – Example Daily", "Example Daily | Big news of the day"])
+def test_any_site_name_leaves_the_title(title):
+    html = page(f"<title>{title}</title><meta property='og:site_name' content='Example Daily'>"
+                f"<meta property='og:title' content='{title}'>")
+    assert run(html).title == "Big news of the day"
+
+
+@pytest.mark.parametrize("byline, authors", [
+    ("<meta name='author' content='By John Smith'>", ["John Smith"]),
+    ("<meta name='author' content='Од Марија Петрова'>", ["Марија Петрова"]),
+    ("<meta name='author' content='Autor: Ana Kovač; Ivan Horvat'>", ["Ana Kovač", "Ivan Horvat"]),
+])
+def test_bylines_become_clean_name_lists(byline, authors):
+    assert run(page(byline)).authors == authors
+
+
+def test_a_naive_time_is_the_outlets_local_time():
+    html = page("<meta property='article:published_time' content='2026-11-21T10:42:00'>")
+    article = run(html, "https://slobodenpecat.mk/big-news/", get_outlet("slobodenpecat"))
+    assert article.published_at == datetime(2026, 11, 21, 9, 42, tzinfo=timezone.utc)
+    assert article.published_at.utcoffset() == timedelta(hours=1)  # kept in Europe/Skopje
+
+
+def test_a_css_background_is_the_lead_image_when_no_meta_names_one():
+    html = page(extra="<div class='featured' style=\"background-image: url('/uploads/2026/11/lead.webp')\"></div>")
+    assert run(html).image_url == "https://news.example.org/uploads/2026/11/lead.webp"
