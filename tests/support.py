@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -13,11 +14,40 @@ def path_of(url: str) -> str:
     return urlsplit(url).path
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # Redirects point at the real https site: never follow them off the loopback server.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def http_get(server, path: str, host: str, method: str = "GET"):
+    """(status, headers, body) for ``path`` on the fixture server, as asked for ``host``; no redirects."""
+    request = urllib.request.Request(server.url + path, method=method, headers={"Host": host})
+    try:
+        with _OPENER.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
 def fetch(server, url: str) -> bytes:
-    """GET an outlet URL from the fixture server the way replay mode does: the real host in Host."""
-    request = urllib.request.Request(f"{server.url}{path_of(url)}", headers={"Host": urlsplit(url).netloc})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read()
+    """The body of an outlet URL from the fixture server, asked the way replay mode asks."""
+    parts = urlsplit(url)
+    status, _, body = http_get(server, parts.path + (f"?{parts.query}" if parts.query else ""), parts.netloc)
+    assert status == 200, f"{url}: HTTP {status}"
+    return body
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def text_of(selection) -> str:
+    """The whitespace-normalised text of a parsel selection."""
+    return normalized(" ".join(selection.css("::text").getall()))
 
 
 def appeal_sentences(site) -> list[str]:

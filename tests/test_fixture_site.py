@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,6 +17,7 @@ from parsel import Selector
 
 from newsetl.fixture_sites import FixtureArticle, load_site, serve, wordpress
 from newsetl.fixture_sites.site import FIXTURES_DIR, PER_PAGE, load_article, read_outlet_entry
+from tests.support import http_get, normalized, text_of
 
 OUTLET = "slobodenpecat"
 HOST = "slobodenpecat.mk"
@@ -33,13 +32,6 @@ NS = {
 }
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # Redirects point at the real https site: never follow them off the loopback server.
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +42,7 @@ def server():
 
 def fetch(server, path: str, method: str = "GET", host: str = HOST):
     """(status, headers, body) for ``path`` on the fixture server, with the outlet's Host header."""
-    request = urllib.request.Request(server.url + path, method=method, headers={"Host": host})
-    try:
-        with _OPENER.open(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    return http_get(server, path, host, method)
 
 
 def path_of(url: str) -> str:
@@ -68,12 +55,7 @@ def html_of(body: bytes) -> Selector:
     return Selector(text=body.decode("utf-8"))
 
 
-def normalized(text: str) -> str:
-    return " ".join(text.split())
 
-
-def text_of(selection) -> str:
-    return normalized(" ".join(selection.css("::text").getall()))
 
 
 def in_order(wanted: list[str], texts: list[str]) -> bool:

@@ -7,8 +7,6 @@ outlet's registry entry, so the tests follow the article files.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -20,6 +18,7 @@ from parsel import Selector
 from newsetl.fixture_sites import load_site, serve
 from newsetl.fixture_sites.site import load_article
 from newsetl.registry import get_outlet
+from tests.support import http_get, normalized, text_of
 
 OUTLETS = ["metamk", "novamakedonija", "slobodnaevropa"]
 SITES = {outlet_id: load_site(outlet_id) for outlet_id in OUTLETS}
@@ -74,12 +73,6 @@ THEMES = {
 }
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 @pytest.fixture(scope="module")
@@ -91,21 +84,10 @@ def server():
 def fetch(server, url: str, method: str = "GET"):
     """(status, headers, body) for an outlet URL, asked of the fixture server with the outlet's Host."""
     parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = urllib.request.Request(server.url + path, method=method, headers={"Host": parts.netloc})
-    try:
-        with _OPENER.open(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    return http_get(server, parts.path + (f"?{parts.query}" if parts.query else ""), parts.netloc, method)
 
 
-def normalized(text: str) -> str:
-    return " ".join(text.split())
 
-
-def text_of(selection) -> str:
-    return normalized(" ".join(selection.css("::text").getall()))
 
 
 def in_order(wanted: list[str], texts: list[str]) -> bool:
