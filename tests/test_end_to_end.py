@@ -172,3 +172,16 @@ def test_every_fixture_outlet_end_to_end_into_postgresql(data_dir, replay, pg_ur
     again = run_outlet(outlet_id, Window(), settings)
     assert (again.article_pages_fetched, again.articles_new, again.articles_updated) == (0, 0, 0)
     assert again.articles_unchanged == len(site.articles)
+
+
+def test_parallel_extraction_gives_the_same_articles(data_dir, replay, monkeypatch):
+    import transforms.stage as stage
+
+    summary = run_outlet("slobodenpecat", Window(), load_settings())
+    run_dir = data_dir / "runs" / "slobodenpecat" / summary.run_id
+    sequential = (run_dir / stage.ARTICLES_FILE).read_text(encoding="utf-8")
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 1)
+    result = stage.transform_run(run_dir, "slobodenpecat", Window(), workers=2,
+                                 archive_prefix=f"runs/slobodenpecat/{summary.run_id}/")
+    assert result.articles == len(SITE.articles)
+    assert (run_dir / stage.ARTICLES_FILE).read_text(encoding="utf-8") == sequential
