@@ -124,6 +124,8 @@ class ArticleRow(Base):
     translation_key: Mapped[str | None] = mapped_column(String(2000), index=True, comment="Same for all editions of one story")
     alternates: Mapped[dict] = mapped_column(JSONType, default=dict, comment="Declared translations: language → URL")
     extractor_version: Mapped[str] = mapped_column(String(200), comment="Extractor that produced the current content")
+    cleaning_hash: Mapped[str | None] = mapped_column(String(64), comment="Hash of the outlet's cleaning rules in force")
+    version: Mapped[int] = mapped_column(Integer, default=1, comment="Number of the current version (see article_versions)")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the article was first loaded (UTC)")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the stored content last changed (UTC)")
 
@@ -172,3 +174,28 @@ class BoilerplateOccurrenceRow(Base):
 
     segment_id: Mapped[int] = mapped_column(ForeignKey("boilerplate_segments.id", ondelete="CASCADE"), comment="Segment")
     canonical_url: Mapped[str] = mapped_column(String(2000), comment="Article it occurred in")
+
+
+class ArticleVersionRow(Base):
+    __tablename__ = "article_versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "version"),
+        {"comment": "Every distinct content of an article, oldest first: the edit history, with lineage."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True, comment="Article")
+    version: Mapped[int] = mapped_column(Integer, comment="1 for the first content seen, then 2, 3 …")
+    changed_fields: Mapped[list] = mapped_column(JSONType, comment="What differs from the previous version (JSON list)")
+    title: Mapped[str] = mapped_column(Text, comment="Headline of this version")
+    body: Mapped[str] = mapped_column(Text, comment="Clean text of this version")
+    authors: Mapped[list] = mapped_column(JSONType, comment="Bylines of this version")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Publication time this version declares (UTC)")
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Modification time this version declares (UTC)")
+    content_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of title and body")
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Run that produced this version")
+    warc_file: Mapped[str | None] = mapped_column(String(500), comment="WARC file holding the page of this version")
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger, comment="Offset of its response record")
+    extractor_version: Mapped[str] = mapped_column(String(200), comment="Extractor that produced this version")
+    cleaning_hash: Mapped[str | None] = mapped_column(String(64), comment="Hash of the cleaning rules that produced it")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When this version was loaded (UTC)")

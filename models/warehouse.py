@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from models.tables import (
     ArticleRow,
+    ArticleVersionRow,
     BoilerplateOccurrenceRow,
     BoilerplateSegmentRow,
     CrawlRunRow,
@@ -123,7 +124,19 @@ _CONTENT_FIELDS = (
     "url", "edition", "language", "language_confidence", "title", "title_flags", "body", "authors",
     "published_at", "modified_at", "section", "tags", "image_url", "description", "word_count",
     "content_hash", "fetched_at", "extractor_version", "warc_file", "warc_offset", "alternates", "translation_key",
+    "cleaning_hash",
 )
+# What an analyst would call an edit; a version records which of these changed.
+_EDITABLE_FIELDS = ("title", "body", "authors", "published_at", "modified_at", "section", "tags")
+
+
+def _version_row(article: Article, article_id: int, version: int, changed: list[str], run_id: str,
+                 now: datetime) -> dict:
+    return dict(article_id=article_id, version=version, changed_fields=changed, title=article.title,
+                body=article.body, authors=article.authors, published_at=article.published_at,
+                modified_at=article.modified_at, content_hash=article.content_hash, run_id=run_id,
+                warc_file=article.warc_file, warc_offset=article.warc_offset,
+                extractor_version=article.extractor_version, cleaning_hash=article.cleaning_hash, created_at=now)
 
 
 def known_articles(engine: Engine, outlet_id: str) -> dict[str, datetime]:
@@ -202,10 +215,10 @@ def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
 
 
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = ()) -> LoadResult:
-    """Insert new articles, rewrite changed ones, leave unchanged ones alone, and record the run's
-    fetch log — all in one transaction."""
+    """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
+    record the run's fetch log — all in one transaction."""
     new = updated = unchanged = 0
-    table = ArticleRow.__table__
+    table, versions = ArticleRow.__table__, ArticleVersionRow.__table__
     try:
         with engine.begin() as connection:
             boilerplate = learn_boilerplate(connection, articles)
@@ -213,21 +226,27 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
             urls = [article.canonical_url for article in articles]
             existing = {}
             for chunk in _chunks(urls):
-                for row in connection.execute(select(table.c.canonical_url, table.c.id, table.c.content_hash)
-                                              .where(table.c.canonical_url.in_(chunk))):
+                columns = [table.c.canonical_url, table.c.id, table.c.content_hash, table.c.version,
+                           *(table.c[name] for name in _EDITABLE_FIELDS)]
+                for row in connection.execute(select(*columns).where(table.c.canonical_url.in_(chunk))):
                     existing[row.canonical_url] = row
             now = _now()
             for article in articles:
                 content = {name: getattr(article, name) for name in _CONTENT_FIELDS}
                 current = existing.get(article.canonical_url)
                 if current is None:
-                    connection.execute(table.insert().values(
-                        outlet_id=article.outlet, canonical_url=article.canonical_url,
-                        first_run_id=run_id, last_run_id=run_id, first_seen_at=now, updated_at=now, **content))
+                    article_id = connection.execute(table.insert().values(
+                        outlet_id=article.outlet, canonical_url=article.canonical_url, version=1,
+                        first_run_id=run_id, last_run_id=run_id, first_seen_at=now, updated_at=now, **content,
+                    ).returning(table.c.id)).scalar_one()
+                    connection.execute(versions.insert().values(_version_row(article, article_id, 1, [], run_id, now)))
                     new += 1
                 elif current.content_hash != article.content_hash:
+                    changed = [name for name in _EDITABLE_FIELDS if getattr(current, name) != getattr(article, name)]
                     connection.execute(table.update().where(table.c.id == current.id).values(
-                        last_run_id=run_id, updated_at=now, **content))
+                        last_run_id=run_id, updated_at=now, version=current.version + 1, **content))
+                    connection.execute(versions.insert().values(
+                        _version_row(article, current.id, current.version + 1, changed, run_id, now)))
                     updated += 1
                 else:
                     unchanged += 1

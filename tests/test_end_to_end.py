@@ -65,6 +65,13 @@ def test_full_run_loads_every_fixture_article_once(data_dir, replay, warehouse_u
         expected_total = translated if "translation_key" in query else len(SITE.articles)
         assert sum(row.articles for row in rows) == expected_total
 
+    with engine.connect() as connection:  # the analyst views
+        assert connection.execute(text("SELECT COUNT(*) FROM latest_articles")).scalar_one() == len(SITE.articles)
+        assert connection.execute(text("SELECT SUM(articles) FROM daily_article_counts")).scalar_one() == len(SITE.articles)
+        health = connection.execute(text("SELECT status, articles_new FROM run_health WHERE run_id = :r"),
+                                    {"r": first.run_id}).one()
+        assert tuple(health) == ("success", len(SITE.articles))
+
     before = all_rows(engine)
     second = run_outlet("slobodenpecat", Window(), settings)
     assert (second.articles_new, second.articles_updated, second.articles_unchanged) == (0, 0, len(SITE.articles))

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
-from models.tables import ArticleRow, Base, CrawlRunRow
+from models.tables import ArticleRow, ArticleVersionRow, Base, CrawlRunRow
 from models.warehouse import WarehouseError, connect, downgrade, load_articles, start_run, upgrade
 from newsetl.registry import get_outlet
 from newsetl.window import Window
@@ -64,7 +64,14 @@ def test_load_is_idempotent_and_detects_changed_content(engine):
     assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 1)
     with engine.connect() as connection:
         row = connection.execute(select(ArticleRow).where(ArticleRow.canonical_url.like("%story-1/"))).one()
-        assert (row.body, row.first_run_id, row.last_run_id) == ("Corrected body text.", "run-1", "run-2")
+        assert (row.body, row.first_run_id, row.last_run_id, row.version) == ("Corrected body text.", "run-1", "run-2", 2)
+        history = connection.execute(select(ArticleVersionRow).where(ArticleVersionRow.article_id == row.id)
+                                     .order_by(ArticleVersionRow.version)).all()
+        untouched = connection.execute(select(func.count()).select_from(ArticleVersionRow)
+                                       .where(ArticleVersionRow.article_id != row.id)).scalar_one()
+    assert [(v.version, v.body, v.run_id, v.changed_fields) for v in history] == [
+        (1, "Body text.", "run-1", []), (2, "Corrected body text.", "run-2", ["body"])]
+    assert untouched == 1  # story 2 never changed: one version
 
 
 def test_times_are_stored_utc_and_read_back_aware(engine):

@@ -64,4 +64,5 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
         translation_key=min([extracted.canonical_url, *extracted.alternates.values()]),
         warc_file=warc_file,
         warc_offset=warc_offset,
+        cleaning_hash=hashlib.sha256(outlet.cleaning.model_dump_json().encode()).hexdigest(),
     )

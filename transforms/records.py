@@ -56,6 +56,7 @@ class Article:
     translation_key: str | None = None  # shared by the editions of one story
     warc_file: str | None = None  # raw archive, relative to the data directory
     warc_offset: int | None = None
+    cleaning_hash: str | None = None  # of the outlet's cleaning rules that produced the body
 
     def to_json_dict(self) -> dict:
         data = asdict(self)
