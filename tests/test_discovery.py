@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models.tables import ArticleRow, FetchLogRow
+from models.tables import ArticleRow, ArticleVersionRow, FetchLogRow
 from models.warehouse import connect
 from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
@@ -124,8 +124,13 @@ def test_an_edited_article_is_fetched_again_and_updated(data_dir, replay):
     engine = connect(load_settings().warehouse_url)
     with engine.connect() as connection:
         body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url == edited.url)).scalar_one()
+        history = connection.execute(select(ArticleVersionRow.version, ArticleVersionRow.changed_fields,
+                                            ArticleVersionRow.run_id).join(ArticleRow)
+                                     .where(ArticleRow.canonical_url == edited.url)
+                                     .order_by(ArticleVersionRow.version)).all()
     engine.dispose()
     assert body.startswith("A corrected first paragraph")
+    assert [tuple(v) for v in history] == [(1, [], first.run_id), (2, ["body", "modified_at"], again.run_id)]
 
 
 def test_a_daily_run_picks_up_edits_to_older_articles(data_dir, replay):
