@@ -57,8 +57,16 @@ def prune(tree, selectors: list[str]) -> int:
     return removed
 
 
+# Asked of trafilatura's own date search, so the publication time costs no second pass.
+_PUBLISHED_DATE_PARAMS = {"original_date": True, "extensive_search": False, "outputformat": _ISO_WITH_OFFSET}
+
+
 def _page_time(tree, outlet: Outlet, original: bool) -> datetime | None:
-    found = find_date(tree, outputformat=_ISO_WITH_OFFSET, original_date=original, extensive_search=False)
+    return _aware(find_date(tree, outputformat=_ISO_WITH_OFFSET, original_date=original, extensive_search=False),
+                  outlet)
+
+
+def _aware(found: str | None, outlet: Outlet) -> datetime | None:
     if not found:
         return None
     moment = datetime.strptime(found, _ISO_WITH_OFFSET) if found[-5] in "+-" else datetime.fromisoformat(found)
@@ -113,7 +121,6 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     tree = load_html(html)
     if tree is None:
         raise ExtractionError("extract-failed", "not parseable as HTML")
-    published = _page_time(tree, outlet, original=True)
     modified = _page_time(tree, outlet, original=False)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
     alternates = _alternates(tree, url, outlet)
@@ -121,11 +128,12 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     prune(tree, outlet.cleaning.drop_selectors)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        include_images=False, include_links=False, deduplicate=False,
+        include_images=False, include_links=False, deduplicate=False, date_extraction_params=_PUBLISHED_DATE_PARAMS,
     )
     if document is None or not (document.text or "").strip():
         raise ExtractionError("extract-failed", "no article text found")
     paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    published = _aware(document.date, outlet)
     return Extracted(
         url=url,
         canonical_url=_canonical(url, document.url, outlet),
