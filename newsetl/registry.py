@@ -200,8 +200,9 @@ def outlet_for_url(url: str) -> Outlet:
             return outlet
     parts = urlsplit(url)
     host = parts.hostname or "unknown.invalid"
+    scheme = parts.scheme if parts.scheme in ("http", "https") else "https"  # labels like "hard::page.html"
     return Outlet(
-        id="generic", name=host, home=f"{parts.scheme or 'https'}://{host}/", domains=[host],
+        id="generic", name=host, home=f"{scheme}://{host}/", domains=[host],
         timezone="UTC", editions=[Edition(language="und", prefix="/")],
         discovery=Discovery(article_url=".*"),
     )

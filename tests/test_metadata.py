@@ -51,3 +51,20 @@ def test_a_naive_time_is_the_outlets_local_time():
 def test_a_css_background_is_the_lead_image_when_no_meta_names_one():
     html = page(extra="<div class='featured' style=\"background-image: url('/uploads/2026/11/lead.webp')\"></div>")
     assert run(html).image_url == "https://news.example.org/uploads/2026/11/lead.webp"
+
+
+def test_text_is_unicode_composed():
+    html = page(extra="<p>Das Gerät wurde gepru\u0308ft und fu\u0308r gut befunden, sagte der Tester am Montag.</p>")
+    assert "geprüft" in run(html).body and "u\u0308" not in run(html).body
+
+
+def test_a_url_that_is_only_a_label_still_gets_a_stand_in_outlet():
+    assert outlet_for_url("hard::page.html").home == "https://unknown.invalid/"
+
+
+def test_a_declared_timestamp_with_offset_is_taken_exactly():
+    html = page('<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle", '
+                '"datePublished": "2026-11-21T10:42:17+02:00"}]}</script>', extra="<p>21.11.2026</p>")
+    published = run(html).published_at
+    assert published == datetime(2026, 11, 21, 8, 42, 17, tzinfo=timezone.utc)
+    assert published.utcoffset() == timedelta(hours=2)

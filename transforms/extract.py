@@ -6,6 +6,7 @@ article container (share bars, related posts, embeds) never reach trafilatura.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -66,6 +67,44 @@ def _page_time(tree, outlet: Outlet, original: bool) -> datetime | None:
                   outlet)
 
 
+_PUBLISHED_XPATH = ('//meta[@property="article:published_time" or @name="article:published_time"'
+                    ' or @itemprop="datePublished" or @name="pubdate" or @property="og:published_time"]/@content'
+                    ' | //*[@itemprop="datePublished"]/@datetime')
+
+
+def _declared_published(tree) -> datetime | None:
+    """The publication time a page declares with its offset (meta tags, JSON-LD), if any.
+
+    Date guessers lose the time of day or the offset; a declared full timestamp is exact.
+    """
+    candidates = [str(value) for value in tree.xpath(_PUBLISHED_XPATH)]
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            candidates += list(_json_values(json.loads(script), "datePublished"))
+        except ValueError:
+            continue
+    for text in candidates:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            return moment
+    return None
+
+
+def _json_values(node, key: str):
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == key and isinstance(value, str):
+                yield value
+            else:
+                yield from _json_values(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _json_values(item, key)
+
+
 def _aware(found: str | None, outlet: Outlet) -> datetime | None:
     if not found:
         return None
@@ -122,6 +161,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     if tree is None:
         raise ExtractionError("extract-failed", "not parseable as HTML")
     modified = _page_time(tree, outlet, original=False)
+    declared_published = _declared_published(tree)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
     alternates = _alternates(tree, url, outlet)
     css_image = _lead_image(tree, url)
@@ -133,7 +173,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     if document is None or not (document.text or "").strip():
         raise ExtractionError("extract-failed", "no article text found")
     paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
-    published = _aware(document.date, outlet)
+    published = declared_published or _aware(document.date, outlet)
     return Extracted(
         url=url,
         canonical_url=_canonical(url, document.url, outlet),

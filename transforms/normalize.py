@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import datetime
 
 import trafilatura
@@ -33,9 +34,10 @@ def content_hash(title: str, body: str) -> str:
 def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
                warc_file: str | None = None, warc_offset: int | None = None) -> Article:
     site_names = [outlet.name, *outlet.cleaning.title_suffixes, *([extracted.site_name] if extracted.site_name else [])]
-    title, flags = clean_title(extracted.title, site_names)
+    # NFC: "geprüft" is one code point whether the page composed it or not (search, hashes).
+    title, flags = clean_title(unicodedata.normalize("NFC", extracted.title), site_names)
     cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning)
-    body = "\n\n".join(cleaned.paragraphs)
+    body = unicodedata.normalize("NFC", "\n\n".join(cleaned.paragraphs))
     # The opening of an article decides its language as well as the whole does, at a fraction of the cost.
     guess = detect_language(f"{title}\n{body}"[:LANGUAGE_SAMPLE_CHARS], fallback=extracted.declared_language or edition)
     return Article(
