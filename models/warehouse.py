@@ -124,7 +124,7 @@ _CONTENT_FIELDS = (
     "url", "edition", "language", "language_confidence", "title", "title_flags", "body", "authors",
     "published_at", "modified_at", "section", "tags", "image_url", "description", "word_count",
     "content_hash", "fetched_at", "extractor_version", "warc_file", "warc_offset", "alternates", "translation_key",
-    "cleaning_hash",
+    "cleaning_hash", "script", "title_latin", "body_latin",
 )
 # What an analyst would call an edit; a version records which of these changed.
 _EDITABLE_FIELDS = ("title", "body", "authors", "published_at", "modified_at", "section", "tags")

@@ -180,6 +180,11 @@ def test_every_fixture_outlet_end_to_end_into_postgresql(data_dir, replay, pg_ur
         assert row.body == "\n\n".join(article.body_paragraphs), article.url
         assert (row.language, row.edition, row.authors) == (article.edition, article.edition, [article.author])
         assert row.published_at == article.published
+        assert row.script == "Cyrl" if article.edition == "mk" else row.script == "Latn"
+        if article.edition == "mk":  # a Latin copy for analysts who search in Latin
+            assert row.body_latin and not re.search("[\u0400-\u04ff]", row.body_latin + row.title_latin)
+        else:
+            assert row.body_latin is None
 
     again = run_outlet(outlet_id, Window(), settings)
     assert (again.article_pages_fetched, again.articles_new, again.articles_updated) == (0, 0, 0)

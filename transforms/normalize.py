@@ -12,7 +12,7 @@ import trafilatura
 from newsetl import __version__
 from newsetl.registry import Outlet
 from transforms.clean import clean_paragraphs, clean_title
-from transforms.language import detect_language
+from transforms.language import detect_language, transliterate_mk
 from transforms.records import Article, Extracted
 
 EXTRACTOR_VERSION = f"news-etl {__version__} / trafilatura {trafilatura.__version__}"
@@ -69,4 +69,7 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
         warc_file=warc_file,
         warc_offset=warc_offset,
         cleaning_hash=hashlib.sha256(outlet.cleaning.model_dump_json().encode()).hexdigest(),
+        script=guess.script,
+        title_latin=transliterate_mk(title) if guess.language == "mk" else None,
+        body_latin=transliterate_mk(body) if guess.language == "mk" else None,
     )

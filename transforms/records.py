@@ -57,6 +57,9 @@ class Article:
     warc_file: str | None = None  # raw archive, relative to the data directory
     warc_offset: int | None = None
     cleaning_hash: str | None = None  # of the outlet's cleaning rules that produced the body
+    script: str | None = None  # ISO 15924 code of the text's main script: Cyrl, Latn, …
+    title_latin: str | None = None  # Macedonian title and body in Latin letters, for Latin searches
+    body_latin: str | None = None
 
     def to_json_dict(self) -> dict:
         data = asdict(self)
