@@ -28,7 +28,7 @@ from newsetl.window import Window
 from scrapers.archive import FetchLog, request_kind
 from scrapers.crawl import KNOWN_FILE
 from scrapers.raw_page import RawPage
-from scrapers.safety import RefusedRequest
+from scrapers.safety import REFUSAL_REASONS, RefusedRequest
 
 DROP_STAT = "newsetl/dropped/{}"
 API_PAGE_SIZE = 100  # WordPress's maximum per_page
@@ -294,12 +294,12 @@ class OutletSpider(scrapy.Spider):
             reason, detail = "timeout", str(failure.value) or "no answer in time"
         else:
             reason, detail = "fetch-error", f"{type(failure.value).__name__}: {failure.value}"
-        status = failure.value.response.status if failure.check(HttpError) else None
         if not failure.check(HttpError):  # responses were logged when they arrived
-            self.fetch_log.write(original, kind, status, reason=reason, detail=detail)
-        if reason not in ("robots", "off-domain", "private-address", "bad-scheme"):
+            self.fetch_log.write(original, kind, reason=reason, detail=detail)
+        refused = reason == "robots" or reason in REFUSAL_REASONS  # our choice, not a failure of the site
+        if not refused:
             self.crawler.stats.inc_value(f"newsetl/failed/{kind}")
-        if kind == "article" or reason in ("robots", "off-domain", "private-address", "bad-scheme"):
+        if kind == "article" or refused:
             self._drop(reason, original)
         self.logger.warning("%s %s failed: %s", kind, original, detail)
         if kind == "api" and "edition" in failure.request.cb_kwargs:
