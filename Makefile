@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make demo   fixture outlets on loopback → full pipeline → SQLite warehouse → summary
 #   make test   the test suite (SQLite, PostgreSQL at 127.0.0.1:5432, Airflow)
+# and `make airflow` runs Airflow with the project's DAGs on http://127.0.0.1:8080, offline (Ctrl-C stops it).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export NEWSETL_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: demo test lint clean
+.PHONY: demo airflow test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "news-etl needs Python 3.11, found " + sys.version.split()[0]'
@@ -17,6 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(BIN)/newsetl demo
+
+airflow: $(VENV)/.installed
+	$(BIN)/newsetl airflow
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
@@ -199,6 +200,38 @@ def serve_fixtures(
             pass
         finally:
             server.stop()
+
+
+@app.command("airflow")
+def airflow_local(
+    port: Annotated[int, typer.Option(help="Port of the Airflow UI and API on 127.0.0.1")] = 8080,
+    pool_slots: Annotated[int, typer.Option(help="Slots of the news_crawl pool (concurrent crawls)")] = 2,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Run Airflow locally with the project's DAGs against the fixture outlets, until interrupted."""
+    from newsetl import airflow_local as local
+    from newsetl.fixture_sites.server import serve
+
+    settings = load_settings(warehouse)
+    with _expected_errors(settings), serve() as fixtures:
+        home = settings.data_dir / "airflow"
+        env = local.airflow_environment(home, api_port=port, replay_url=fixtures.url, data_dir=settings.data_dir)
+        err.print(f"fixture outlets on {fixtures.url}; preparing {home} …", highlight=False)
+        password = local.prepare(env, settings.warehouse_url, pool_slots)
+        components = local.start(env)
+        try:
+            local.wait_until_healthy(env["AIRFLOW__API__BASE_URL"], components)
+            err.print(f"Airflow UI: {env['AIRFLOW__API__BASE_URL']}  login: {local.ADMIN_USER} / {password}\n"
+                      f"warehouse: {settings.warehouse_url}\nlogs: {home / 'logs'}\nCtrl-C stops everything.",
+                      highlight=False, soft_wrap=True)
+            while not local.exited(components):
+                time.sleep(1)
+            dead = local.exited(components)[0]
+            raise ChildProcessError(f"airflow {dead.name} exited ({dead.process.returncode}); see {dead.log}")
+        except KeyboardInterrupt:
+            err.print("stopping Airflow …")
+        finally:
+            local.stop(components)
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,186 @@
+"""Airflow on this machine with the project's DAGs, offline against the fixture outlets.
+
+``newsetl airflow`` (``make airflow``) and the UI integration test share this setup: an AIRFLOW_HOME
+of its own, the metadata DB migrated, a known admin password, the ``news_warehouse`` connection and
+the crawl pool, then the Airflow components as child processes with their logs under the home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGS_FOLDER = ROOT / "dags"
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+ADMIN_USER = "admin"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+WAREHOUSE_CONN_ID = "news_warehouse"
+CRAWL_POOL = "news_crawl"
+ALL_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, data_dir: Path,
+                        extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every Airflow component (and so every task) of a local instance runs with."""
+    base_url = f"http://127.0.0.1:{api_port}"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__BASE_URL": base_url,  # tasks reach the execution API under it
+        "AIRFLOW__API__WORKERS": "1",
+        # Log servers on free ports, so a second local instance (or a test) does not clash.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "NEWSETL_DATA_DIR": str(data_dir),
+    }
+    env.pop("AIRFLOW_CONN_NEWS_WAREHOUSE", None)  # the connection lives in the metadata DB
+    if replay_url:
+        env["NEWSETL_REPLAY_URL"] = replay_url
+    return {**env, **(extra or {})}
+
+
+def admin_password(home: Path) -> str:
+    """The admin's password: generated the first time, then kept in the simple auth manager's file."""
+    path = home / PASSWORDS_FILE
+    passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+    if not passwords.get(ADMIN_USER):
+        passwords[ADMIN_USER] = secrets.token_urlsafe(12)
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(passwords) + "\n")
+        path.chmod(0o600)
+    return passwords[ADMIN_USER]
+
+
+def prepare(env: dict[str, str], warehouse_url: str, pool_slots: int = 2) -> str:
+    """Migrate the metadata DB, set the warehouse connection and the crawl pool; return the admin password."""
+    home = Path(env["AIRFLOW_HOME"])
+    password = admin_password(home)
+    _run([AIRFLOW, "db", "migrate"], env)
+    # One interpreter for both writes: each Airflow CLI call costs seconds of start-up.
+    _run([sys.executable, "-m", "newsetl.airflow_local", json.dumps({"warehouse_url": warehouse_url,
+                                                                      "pool_slots": pool_slots})], env)
+    return password
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise ChildProcessError(f"{' '.join(command[:3])} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+
+
+def _write_metadata(warehouse_url: str, pool_slots: int) -> None:
+    """Runs inside the instance's environment (AIRFLOW_HOME set before Airflow is imported)."""
+    from airflow.models.connection import Connection
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete
+
+    with create_session() as session:
+        Pool.create_or_update_pool(CRAWL_POOL, pool_slots, "Concurrent outlet crawls", include_deferred=False,
+                                   session=session)
+        # Rewritten on every start, so the connection follows NEWSETL_WAREHOUSE_URL / --warehouse.
+        session.execute(delete(Connection).where(Connection.conn_id == WAREHOUSE_CONN_ID))
+        session.add(Connection(conn_id=WAREHOUSE_CONN_ID, conn_type="generic", description="The news warehouse",
+                               extra=json.dumps({"sqlalchemy_url": warehouse_url})))
+
+
+@dataclass
+class Component:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+
+def start(env: dict[str, str], components: tuple[str, ...] = ALL_COMPONENTS) -> list[Component]:
+    """Start the components, each in a session of its own so stopping one stops its task processes too."""
+    log_dir = Path(env["AIRFLOW_HOME"]) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started = []
+    for name in components:
+        log = log_dir / f"{name}.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen([AIRFLOW, name], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        started.append(Component(name, process, log))
+    return started
+
+
+def stop(components: list[Component], grace: float = 20) -> None:
+    """SIGTERM every component's process group, then SIGKILL what is still there after ``grace`` seconds."""
+    for component in components:
+        _signal_group(component.process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for component in components:
+        try:
+            component.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(component.process, signal.SIGKILL)  # also reaps task processes left behind
+        component.process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def exited(components: list[Component]) -> list[Component]:
+    return [component for component in components if component.process.poll() is not None]
+
+
+def wait_until_healthy(base_url: str, components: list[Component], timeout: float = 120) -> None:
+    """Wait until the API server answers its health check; fail early when a component exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if dead := exited(components):
+            raise ChildProcessError(f"airflow {dead[0].name} exited ({dead[0].process.returncode}); see {dead[0].log}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v2/monitor/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"no answer from {base_url} within {timeout:.0f} s")
+
+
+@contextmanager
+def running(env: dict[str, str], components: tuple[str, ...] = ALL_COMPONENTS) -> Iterator[list[Component]]:
+    """The components started and healthy for the block; stopped however it ends."""
+    started = start(env, components)
+    try:
+        if "api-server" in components:
+            wait_until_healthy(env["AIRFLOW__API__BASE_URL"], started)
+        yield started
+    finally:
+        stop(started)
+
+
+if __name__ == "__main__":
+    _write_metadata(**json.loads(sys.argv[1]))
