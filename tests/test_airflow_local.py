@@ -1,10 +1,42 @@
-"""Local Airflow (`make airflow`): its setup, and the whole of it driven through the REST API and the UI."""
+"""Local Airflow (`make airflow`): its setup, and the whole of it driven through the REST API and the UI.
+
+The integration test starts the real scheduler, dag-processor and api-server with the same setup as
+`newsetl airflow` (warehouse in PostgreSQL), triggers a day of the fixture outlet through the REST API,
+checks the run and the tasks' summaries there, and keeps a screenshot of the DAG's grid view.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
 
-from newsetl.airflow_local import ADMIN_USER, PASSWORDS_FILE, admin_password
+import pytest
+from sqlalchemy import select
+
+from models.tables import ArticleRow
+from models.warehouse import connect
+from newsetl.airflow_local import (
+    ADMIN_USER,
+    PASSWORDS_FILE,
+    admin_password,
+    airflow_environment,
+    free_port,
+    prepare,
+    running,
+)
+from newsetl.fixture_sites import load_site
+from newsetl.window import Window
+from tests import browser
+
+ROOT = Path(__file__).parents[1]
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+DAG_ID = "news_slobodenpecat"
 
 
 def test_admin_password_is_generated_once_and_kept(tmp_path):
@@ -13,3 +45,123 @@ def test_admin_password_is_generated_once_and_kept(tmp_path):
     stored = json.loads((tmp_path / "home" / PASSWORDS_FILE).read_text())
     assert len(first) >= 16 and again == first and stored == {ADMIN_USER: first}
     assert admin_password(tmp_path / "other") != first  # random, not a fixed default
+
+
+class RestApi:
+    """Airflow's public REST API with a token from the simple auth manager's /auth/token."""
+
+    def __init__(self, base_url: str, username: str, password: str):
+        self.base_url = base_url
+        self.token = self._send("POST", "/auth/token", {"username": username, "password": password})[1]["access_token"]
+
+    def __call__(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        return self._send(method, "/api/v2" + path, body, {"Authorization": f"Bearer {self.token}"})
+
+    def _send(self, method: str, path: str, body: dict | None, headers: dict | None = None) -> tuple[int, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+def _poll(what: str, probe, timeout: float, explain) -> dict:
+    """``probe()`` until it returns a value; on timeout fail with ``explain()`` (logs, states)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(1)
+    pytest.fail(f"{what}: nothing after {timeout:.0f} s\n{explain()}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else f"({path} missing)"
+
+
+@pytest.fixture
+def chromium():
+    if browser.CHROMIUM is None:
+        message = "no chromium on PATH (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+
+
+@pytest.mark.airflow
+@pytest.mark.postgres
+def test_run_triggered_through_the_api_loads_the_day_and_shows_in_the_grid(tmp_path, fixture_server, pg_url, chromium):
+    site = load_site("slobodenpecat")
+    day = site.articles[-1].published.astimezone(site.tz).date()
+    since = datetime(day.year, day.month, day.day, tzinfo=site.tz)
+    expected = {a.url for a in site.articles if Window(since, since + timedelta(days=1)).contains(a.published)}
+
+    home = tmp_path / "airflow"
+    env = airflow_environment(home, api_port=free_port(), replay_url=fixture_server.url, data_dir=tmp_path / "data",
+                              extra={"NEWSETL_TASK_RETRIES": "0",
+                                     # Only the run triggered here: unpausing must not add a scheduled one.
+                                     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"})
+    password = prepare(env, pg_url)
+    base_url = env["AIRFLOW__API__BASE_URL"]
+    with running(env, ("scheduler", "dag-processor", "api-server")) as components:
+        logs = {component.name: component.log for component in components}
+        api = RestApi(base_url, ADMIN_USER, password)
+        _poll(f"{DAG_ID} parsed", lambda: (api("GET", f"/dags/{DAG_ID}")[0] == 200) or None, 90,
+              lambda: _tail(logs["dag-processor"]))
+        assert api("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})[0] == 200
+
+        # The daily timetable's run for logical date D covers the outlet's previous calendar day.
+        run_id = f"fixture_day_{day.isoformat()}"
+        status, created = api("POST", f"/dags/{DAG_ID}/dagRuns",
+                              {"dag_run_id": run_id, "logical_date": (since + timedelta(days=1)).isoformat()})
+        assert status == 200, created
+        run_path = f"/dags/{DAG_ID}/dagRuns/{quote(run_id)}"
+
+        def explain() -> str:
+            instances = api("GET", f"{run_path}/taskInstances")[1].get("task_instances", [])
+            failed = [ti["task_id"] for ti in instances if ti["state"] == "failed"]
+            task_logs = [f"{path.relative_to(home)}:\n{_tail(path)}" for task_id in failed
+                         for path in home.glob(f"logs/dag_id={DAG_ID}/run_id={run_id}/task_id={task_id}/*.log")]
+            return "\n\n".join([", ".join(f"{ti['task_id']}={ti['state']}" for ti in instances),
+                                f"scheduler log:\n{_tail(logs['scheduler'])}", *task_logs])
+
+        def finished():
+            run = api("GET", run_path)[1]
+            return run if run.get("state") in ("success", "failed") else None
+
+        run = _poll(f"run {run_id}", finished, 150, explain)
+        assert run["state"] == "success", explain()
+        assert datetime.fromisoformat(run["data_interval_start"]) == since
+        assert run["run_type"] == "manual" and run["triggered_by"] == "rest_api"
+
+        instances = api("GET", f"{run_path}/taskInstances")[1]["task_instances"]
+        assert {"plan", "crawl", "extract", "load"} <= {ti["task_id"] for ti in instances}
+        assert all(ti["state"] == "success" for ti in instances), explain()
+
+        def summary(task_id: str) -> dict:
+            status, entry = api("GET", f"{run_path}/taskInstances/{task_id}/xcomEntries/return_value")
+            assert status == 200, entry
+            return entry["value"]
+
+        crawled, loaded = summary("crawl"), summary("load")
+        assert crawled["article_pages_fetched"] == len(expected) and crawled["errors"] == 0
+        assert loaded["articles_new"] == len(expected) and loaded["errors"] == 0 and loaded["dropped"] == {}
+        assert datetime.fromisoformat(loaded["since"]) == since
+
+        # The grid view, logged in with the API's token: the DAG named, the run's badge "success".
+        screenshot = ARTIFACTS / f"airflow-grid-{DAG_ID}.png"
+        badge = f'document.querySelector(\'a[href="/dags/{DAG_ID}/runs/{run_id}"] [data-testid="state-badge"]\')'
+        cells = f'document.querySelectorAll(\'a[id^="grid-{run_id}-"]\').length'
+        ready = f"({badge} && {badge}.getAttribute('aria-label') === 'success' && {cells} >= {len(instances)})"
+        text = browser.capture(f"{base_url}/dags/{DAG_ID}", cookies={"_token": api.token}, ready=ready,
+                               screenshot=screenshot)
+        assert DAG_ID in text and all(ti["task_id"] in text for ti in instances)
+        assert screenshot.stat().st_size > 10_000
+
+    engine = connect(pg_url)
+    with engine.connect() as connection:
+        assert set(connection.execute(select(ArticleRow.canonical_url)).scalars()) == expected
+    engine.dispose()
