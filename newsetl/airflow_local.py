@@ -1,8 +1,8 @@
 """Airflow on this machine with the project's DAGs, offline against the fixture outlets.
 
-``newsetl airflow`` (``make airflow``) and the UI integration test share this setup: an AIRFLOW_HOME
-of its own, the metadata DB migrated, a known admin password, the ``news_warehouse`` connection and
-the crawl pool, then the Airflow components as child processes with their logs under the home.
+What ``newsetl airflow`` (``make airflow``) does: an AIRFLOW_HOME of its own, the metadata DB
+migrated, a known admin password, the ``news_warehouse`` connection and the crawl pool, then the
+Airflow components as child processes with their logs under the home.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +35,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, data_dir: Path,
-                        extra: dict[str, str] | None = None) -> dict[str, str]:
+def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, data_dir: Path) -> dict[str, str]:
     """The environment every Airflow component (and so every task) of a local instance runs with."""
     base_url = f"http://127.0.0.1:{api_port}"
     env = {
@@ -60,7 +57,7 @@ def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, da
     env.pop("AIRFLOW_CONN_NEWS_WAREHOUSE", None)  # the connection lives in the metadata DB
     if replay_url:
         env["NEWSETL_REPLAY_URL"] = replay_url
-    return {**env, **(extra or {})}
+    return env
 
 
 def admin_password(home: Path) -> str:
@@ -150,16 +147,19 @@ def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
         pass
 
 
-def exited(components: list[Component]) -> list[Component]:
-    return [component for component in components if component.process.poll() is not None]
+def check_running(components: list[Component]) -> None:
+    """Raise when a component has exited: the instance is broken without it."""
+    for component in components:
+        if component.process.poll() is not None:
+            raise ChildProcessError(f"airflow {component.name} exited ({component.process.returncode}); "
+                                    f"see {component.log}")
 
 
 def wait_until_healthy(base_url: str, components: list[Component], timeout: float = 120) -> None:
     """Wait until the API server answers its health check; fail early when a component exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if dead := exited(components):
-            raise ChildProcessError(f"airflow {dead[0].name} exited ({dead[0].process.returncode}); see {dead[0].log}")
+        check_running(components)
         try:
             with urllib.request.urlopen(f"{base_url}/api/v2/monitor/health", timeout=5) as response:
                 if response.status == 200:
@@ -168,18 +168,6 @@ def wait_until_healthy(base_url: str, components: list[Component], timeout: floa
             pass
         time.sleep(1)
     raise TimeoutError(f"no answer from {base_url} within {timeout:.0f} s")
-
-
-@contextmanager
-def running(env: dict[str, str], components: tuple[str, ...] = ALL_COMPONENTS) -> Iterator[list[Component]]:
-    """The components started and healthy for the block; stopped however it ends."""
-    started = start(env, components)
-    try:
-        if "api-server" in components:
-            wait_until_healthy(env["AIRFLOW__API__BASE_URL"], started)
-        yield started
-    finally:
-        stop(started)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import gzip
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -213,25 +214,32 @@ def airflow_local(
     from newsetl.fixture_sites.server import serve
 
     settings = load_settings(warehouse)
+    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends it as cleanly as Ctrl-C
     with _expected_errors(settings), serve() as fixtures:
         home = settings.data_dir / "airflow"
         env = local.airflow_environment(home, api_port=port, replay_url=fixtures.url, data_dir=settings.data_dir)
-        err.print(f"fixture outlets on {fixtures.url}; preparing {home} …", highlight=False)
-        password = local.prepare(env, settings.warehouse_url, pool_slots)
-        components = local.start(env)
+        components: list[local.Component] = []
         try:
+            err.print(f"fixture outlets on {fixtures.url}; preparing {home} …", highlight=False)
+            password = local.prepare(env, settings.warehouse_url, pool_slots)
+            components = local.start(env)
             local.wait_until_healthy(env["AIRFLOW__API__BASE_URL"], components)
             err.print(f"Airflow UI: {env['AIRFLOW__API__BASE_URL']}  login: {local.ADMIN_USER} / {password}\n"
                       f"warehouse: {settings.warehouse_url}\nlogs: {home / 'logs'}\nCtrl-C stops everything.",
                       highlight=False, soft_wrap=True)
-            while not local.exited(components):
+            while True:
+                local.check_running(components)
                 time.sleep(1)
-            dead = local.exited(components)[0]
-            raise ChildProcessError(f"airflow {dead.name} exited ({dead.process.returncode}); see {dead.log}")
         except KeyboardInterrupt:
             err.print("stopping Airflow …")
         finally:
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not orphan a component
+                signal.signal(stop_signal, signal.SIG_IGN)
             local.stop(components)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 @db_app.command("upgrade")

@@ -1,35 +1,34 @@
 """Local Airflow (`make airflow`): its setup, and the whole of it driven through the REST API and the UI.
 
-The integration test starts the real scheduler, dag-processor and api-server with the same setup as
-`newsetl airflow` (warehouse in PostgreSQL), triggers a day of the fixture outlet through the REST API,
-checks the run and the tasks' summaries there, and keeps a screenshot of the DAG's grid view.
+The integration test runs `newsetl airflow` (what `make airflow` runs: the real scheduler,
+dag-processor, triggerer and api-server; here with the warehouse in PostgreSQL), logs in with the
+admin password it prints, triggers a day of the fixture outlet through the REST API, checks the run
+and the tasks' summaries there, keeps a screenshot of the DAG's grid view, then stops it as Ctrl-C does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 import pytest
 from sqlalchemy import select
 
 from models.tables import ArticleRow
 from models.warehouse import connect
-from newsetl.airflow_local import (
-    ADMIN_USER,
-    PASSWORDS_FILE,
-    admin_password,
-    airflow_environment,
-    free_port,
-    prepare,
-    running,
-)
+from newsetl.airflow_local import ADMIN_USER, PASSWORDS_FILE, admin_password, free_port
 from newsetl.fixture_sites import load_site
 from newsetl.window import Window
 from tests import browser
@@ -37,6 +36,7 @@ from tests import browser
 ROOT = Path(__file__).parents[1]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 DAG_ID = "news_slobodenpecat"
+READY = re.compile(r"Airflow UI: (?P<url>http://\S+)\s+login: (?P<user>\S+) / (?P<password>\S+)")
 
 
 def test_admin_password_is_generated_once_and_kept(tmp_path):
@@ -91,26 +91,62 @@ def chromium():
         pytest.skip(message)
 
 
+def _ctrl_c_reaches_python() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background parent may have it ignored
+
+
+@contextmanager
+def newsetl_airflow(data_dir: Path, warehouse_url: str, env: dict[str, str]):
+    """`newsetl airflow` in the background until its login line; yields (process, match, output file).
+    Whatever the test does, it is interrupted and every process it started is gone afterwards."""
+    output = data_dir.parent / "newsetl-airflow.out"
+    command = [sys.executable, "-m", "newsetl.cli", "airflow", "--port", str(free_port()), "--warehouse", warehouse_url]
+    with output.open("wb") as out:
+        process = subprocess.Popen(command, env={**os.environ, "NEWSETL_DATA_DIR": str(data_dir), **env}, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_ctrl_c_reaches_python)
+    started: list[psutil.Process] = []
+    try:
+        def ready():
+            if process.poll() is not None:
+                pytest.fail(f"newsetl airflow exited ({process.returncode}):\n{output.read_text()}")
+            return READY.search(output.read_text())
+
+        found = _poll("newsetl airflow ready", ready, 180, output.read_text)
+        started = psutil.Process(process.pid).children(recursive=True)
+        yield process, found, output
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for survivor in psutil.wait_procs(started, timeout=5)[1]:
+            survivor.kill()
+
+
 @pytest.mark.airflow
 @pytest.mark.postgres
-def test_run_triggered_through_the_api_loads_the_day_and_shows_in_the_grid(tmp_path, fixture_server, pg_url, chromium):
+def test_make_airflow_runs_a_day_triggered_through_the_api_and_shows_it_in_the_grid(tmp_path, pg_url, chromium):
     site = load_site("slobodenpecat")
     day = site.articles[-1].published.astimezone(site.tz).date()
     since = datetime(day.year, day.month, day.day, tzinfo=site.tz)
     expected = {a.url for a in site.articles if Window(since, since + timedelta(days=1)).contains(a.published)}
 
-    home = tmp_path / "airflow"
-    env = airflow_environment(home, api_port=free_port(), replay_url=fixture_server.url, data_dir=tmp_path / "data",
-                              extra={"NEWSETL_TASK_RETRIES": "0",
-                                     # Only the run triggered here: unpausing must not add a scheduled one.
-                                     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"})
-    password = prepare(env, pg_url)
-    base_url = env["AIRFLOW__API__BASE_URL"]
-    with running(env, ("scheduler", "dag-processor", "api-server")) as components:
-        logs = {component.name: component.log for component in components}
-        api = RestApi(base_url, ADMIN_USER, password)
+    data_dir = tmp_path / "data"
+    home = data_dir / "airflow"
+    logs = home / "logs"
+    # No retries, and only the run triggered here: unpausing must not add a scheduled one.
+    settings = {"NEWSETL_TASK_RETRIES": "0", "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+    with newsetl_airflow(data_dir, pg_url, settings) as (process, login, output):
+        base_url = login["url"]
+        api = RestApi(base_url, login["user"], login["password"])  # the printed login works
         _poll(f"{DAG_ID} parsed", lambda: (api("GET", f"/dags/{DAG_ID}")[0] == 200) or None, 90,
-              lambda: _tail(logs["dag-processor"]))
+              lambda: _tail(logs / "dag-processor.log"))
+        status, pool = api("GET", "/pools/news_crawl")
+        assert status == 200 and pool["slots"] == 2
+        status, connection = api("GET", "/connections/news_warehouse")
+        assert status == 200 and json.loads(connection["extra"]) == {"sqlalchemy_url": pg_url}
         assert api("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})[0] == 200
 
         # The daily timetable's run for logical date D covers the outlet's previous calendar day.
@@ -124,9 +160,9 @@ def test_run_triggered_through_the_api_loads_the_day_and_shows_in_the_grid(tmp_p
             instances = api("GET", f"{run_path}/taskInstances")[1].get("task_instances", [])
             failed = [ti["task_id"] for ti in instances if ti["state"] == "failed"]
             task_logs = [f"{path.relative_to(home)}:\n{_tail(path)}" for task_id in failed
-                         for path in home.glob(f"logs/dag_id={DAG_ID}/run_id={run_id}/task_id={task_id}/*.log")]
+                         for path in logs.glob(f"dag_id={DAG_ID}/run_id={run_id}/task_id={task_id}/*.log")]
             return "\n\n".join([", ".join(f"{ti['task_id']}={ti['state']}" for ti in instances),
-                                f"scheduler log:\n{_tail(logs['scheduler'])}", *task_logs])
+                                 f"scheduler log:\n{_tail(logs / 'scheduler.log')}", *task_logs])
 
         def finished():
             run = api("GET", run_path)[1]
@@ -160,6 +196,14 @@ def test_run_triggered_through_the_api_loads_the_day_and_shows_in_the_grid(tmp_p
                                screenshot=screenshot)
         assert DAG_ID in text and all(ti["task_id"] in text for ti in instances)
         assert screenshot.stat().st_size > 10_000
+
+        # Ctrl-C: the command ends normally and takes every Airflow process with it.
+        components = psutil.Process(process.pid).children(recursive=True)
+        assert {"scheduler", "dag-processor", "triggerer", "api"} <= {
+            word for child in components for word in re.split(r"[\s_]", " ".join(child.cmdline()))}
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, output.read_text()
+        assert psutil.wait_procs(components, timeout=10)[1] == []
 
     engine = connect(pg_url)
     with engine.connect() as connection:
