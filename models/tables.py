@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -202,3 +203,46 @@ class ArticleVersionRow(Base):
     extractor_version: Mapped[str] = mapped_column(String(200), comment="Extractor that produced this version")
     cleaning_hash: Mapped[str | None] = mapped_column(String(64), comment="Hash of the cleaning rules that produced it")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When this version was loaded (UTC)")
+
+
+class ArticleTranslationRow(Base):
+    __tablename__ = "article_translations"
+    __table_args__ = (
+        PrimaryKeyConstraint("article_id", "translation_url"),
+        {"comment": "The same story in an outlet's other editions: one row per article and translation, both ways."},
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), comment="Article")
+    translation_url: Mapped[str] = mapped_column(String(2000), index=True,
+                                                 comment="URL of the translation, as the page declares it (hreflang)")
+    language: Mapped[str] = mapped_column(String(8), comment="Language of the translation, ISO 639-1")
+    translation_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True,
+                                                       comment="The translation's article; null until it is loaded")
+    declared: Mapped[bool] = mapped_column(Boolean, comment="True: this article's page names the translation; "
+                                                            "false: only the translation's page names this one")
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Run that recorded the link")
+
+
+class SyndicationClusterRow(Base):
+    __tablename__ = "syndication_clusters"
+    __table_args__ = {"comment": "Near-duplicate texts (wire copies, reposts) found by MinHash/LSH over body shingles."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    representative_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), unique=True,
+                                                   comment="Earliest published member: the likely original")
+    articles: Mapped[int] = mapped_column(Integer, comment="Number of member articles")
+    outlets: Mapped[int] = mapped_column(Integer, comment="Number of distinct outlets among the members (>1: syndicated)")
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Earliest member publication (UTC)")
+    last_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Latest member publication (UTC)")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the membership last changed (UTC)")
+
+
+class SyndicationMemberRow(Base):
+    __tablename__ = "syndication_members"
+    __table_args__ = {"comment": "Articles of each near-duplicate cluster (an article is in at most one), with similarity."}
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, comment="Article")
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("syndication_clusters.id", ondelete="CASCADE"), index=True,
+                                            comment="Cluster")
+    similarity: Mapped[float] = mapped_column(Float, comment="Jaccard similarity of the body's word 4-gram shingles to the "
+                                                             "representative's, 0..1 (1 for the representative)")

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
+from models.chunks import chunks as _chunks
 from models.tables import (
     ArticleRow,
     ArticleVersionRow,
@@ -25,6 +26,7 @@ from models.tables import (
     FetchLogRow,
     OutletRow,
 )
+from models.translations import link_translations
 from newsetl.registry import Outlet
 from newsetl.window import Window
 from transforms.boilerplate import MIN_ARTICLES, candidate_segments, without_segments
@@ -165,12 +167,6 @@ def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
         return connection.execute(query).all()
 
 
-def _chunks(values: list, size: int = 500):
-    """Keep IN lists under SQLite's bound-parameter limit."""
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
     """Record where candidate segments occur; return the hashes to remove, per the outlets' counts.
 
@@ -250,6 +246,7 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
                     updated += 1
                 else:
                     unchanged += 1
+            link_translations(connection, articles, run_id)
             if fetches:
                 connection.execute(FetchLogRow.__table__.insert(), [
                     {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),

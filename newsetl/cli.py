@@ -29,6 +29,8 @@ app = typer.Typer(help="news-etl: crawl news outlets into a SQL warehouse.", no_
                   pretty_exceptions_enable=False, add_completion=False)
 db_app = typer.Typer(help="Warehouse schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+clusters_app = typer.Typer(help="Near-duplicate / syndication clusters.", no_args_is_help=True)
+app.add_typer(clusters_app, name="clusters")
 err = Console(stderr=True)
 out = Console()
 log = logging.getLogger("newsetl")
@@ -252,6 +254,32 @@ def db_upgrade(warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy
         engine = connect(settings.warehouse_url)
         upgrade(engine)
         err.print(f"warehouse at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@clusters_app.command("refresh")
+def clusters_refresh(
+    since: Annotated[Optional[str], typer.Option(help="Articles published from: YYYY-MM-DD (UTC midnight) or ISO time")] = None,
+    until: UntilOpt = None, warehouse: WarehouseOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Recompute near-duplicate clusters (wire copies, reposts) of the articles published in the window
+    (all articles without one); unchanged clusters are left as they are."""
+    from models.syndication import refresh_clusters
+    from models.warehouse import connect
+
+    settings = load_settings(warehouse)
+    with _expected_errors(settings):
+        window = Window(parse_bound(since), parse_bound(until))
+        engine = connect(settings.warehouse_url)
+        counts = refresh_clusters(engine, window.since, window.until)
+        engine.dispose()
+        if as_json:
+            print(json.dumps(counts))
+        else:
+            table = Table(title="Syndication clusters")
+            for key in counts:
+                table.add_column(key, justify="right")
+            table.add_row(*(str(value) for value in counts.values()))
+            out.print(table)
 
 
 @app.command()

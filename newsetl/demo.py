@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
+from models.syndication import refresh_clusters
 from models.warehouse import connect
 from newsetl.display import stage_progress, summary_table
 from newsetl.registry import load_registry
@@ -58,7 +59,13 @@ def run_demo(settings: Settings, out: Console, err: Console) -> None:
         for outlet_id in fixture_outlets():
             with stage_progress(err) as progress:
                 summaries.append(run_outlet(outlet_id, Window(), settings, progress).to_dict())
+    engine = connect(settings.warehouse_url)
+    try:  # what the downstream DAG does after the loads
+        clusters = refresh_clusters(engine)
+    finally:
+        engine.dispose()
     out.print(summary_table(summaries))
+    out.print(f"syndication clusters: {clusters['clusters']} (of {clusters['articles']} articles compared)")
     out.print(_query_table(settings, LATEST_QUERY))
     out.print(f"\nQuery the warehouse yourself ({settings.warehouse_url}), for example:\n", soft_wrap=True)
     out.print(EXAMPLE_QUERY + ";\n", highlight=False, soft_wrap=True)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -49,17 +53,25 @@ def _pg_admin():
         pytest.skip(message)
 
 
-@pytest.fixture
-def pg_url():
-    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+@contextmanager
+def _pg_database():
     name = f"newsetl_test_{secrets.token_hex(4)}"
     with _pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     info = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_URL)
     user = info.get("user", "postgres")
-    yield f"postgresql+psycopg://{user}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{name}"
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql+psycopg://{user}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{name}"
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url():
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    with _pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -67,3 +79,61 @@ def warehouse_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@dataclass(frozen=True)
+class LoadedWarehouse:
+    """A warehouse filled by the real pipeline from every fixture outlet, as an analyst would find it."""
+
+    url: str
+    runs: dict[str, list]  # outlet id → its run summaries, in order
+    edited_url: str  # the article edited after publication (and recrawled)
+    edited_paragraph: str
+    edited_at: datetime
+    failed_url: str  # the article whose first fetch failed with HTTP 500 (loaded by the outlet's next run)
+    clusters: dict  # what refresh_clusters reported
+
+
+EDIT_PARAGRAPH = "Исправка: седницата е закажана за вторник, а не за понеделник, како што беше првично објавено."
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def loaded_warehouse(request, tmp_path_factory):
+    """Every fixture outlet run through the whole pipeline (crawl over loopback, extract, load) into
+    SQLite or PostgreSQL; then one article is edited and recrawled, one outlet's first run meets an
+    HTTP 500 on one article, and the syndication clusters are refreshed."""
+    from models.syndication import refresh_clusters
+    from models.warehouse import connect
+    from newsetl.demo import fixture_outlets
+    from newsetl.fixture_sites import load_site
+    from newsetl.fixture_sites.server import serve
+    from newsetl.pipeline import run_outlet
+    from newsetl.settings import load_settings
+    from newsetl.window import Window
+
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('warehouse') / 'warehouse.db'}"
+        else:
+            url = stack.enter_context(_pg_database())
+        server = stack.enter_context(serve())
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        patch.setenv("NEWSETL_REPLAY_URL", server.url)
+        patch.setenv("NEWSETL_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        settings = load_settings(url)
+
+        failing = load_site("novamakedonija").articles[-1]
+        server.faults[urlsplit(failing.url).path] = (500, "text/html; charset=UTF-8", b"<h1>Internal Server Error</h1>", {})
+        runs = {outlet_id: [run_outlet(outlet_id, Window(), settings)] for outlet_id in fixture_outlets()}
+        server.faults.clear()
+        runs["novamakedonija"].append(run_outlet("novamakedonija", Window(), settings))
+
+        edited = next(a for a in load_site("slobodenpecat").articles if a.edition == "mk" and not a.wire)
+        edited_at = edited.modified + timedelta(hours=3)
+        server.edit(edited.url, paragraph=EDIT_PARAGRAPH, modified=edited_at)
+        runs["slobodenpecat"].append(run_outlet("slobodenpecat", Window(), settings))
+
+        engine = connect(url)
+        clusters = refresh_clusters(engine)
+        engine.dispose()
+        yield LoadedWarehouse(url, runs, edited.url, EDIT_PARAGRAPH, edited_at, failing.url, clusters)

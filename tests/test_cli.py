@@ -87,3 +87,6 @@ def test_demo_runs_the_whole_pipeline_and_summarises(data_dir):
     database = sqlite3.connect(data_dir / "warehouse.db")
     expected = sum(len(load_site(outlet_id).articles) for outlet_id in fixture_outlets())
     assert database.execute("select count(*) from articles").fetchone()[0] == expected
+    wires = [a.wire for outlet_id in fixture_outlets() for a in load_site(outlet_id).articles if a.wire]
+    assert database.execute("select count(*) from syndication_members").fetchone()[0] == len(wires)
+    assert f"syndication clusters: {len(set(wires))} " in result.stdout

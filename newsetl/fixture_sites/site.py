@@ -112,6 +112,7 @@ class FixtureArticle:
     blocks: tuple[Block, ...]
     article_id: int | None = None  # the CMS's own numeric id, when the file gives one ("id")
     subcategory: str = ""  # e.g. "hronika" under "makedonija", when the file gives one
+    wire: str = ""  # the agency text the article reproduces (same value across outlets: a syndicated copy)
 
     @property
     def body_paragraphs(self) -> list[str]:
@@ -305,6 +306,7 @@ def load_article(path: Path, outlet_id: str, home: str, prefixes: dict[str, str]
         blocks=blocks,
         article_id=article_id,
         subcategory=subcategory,
+        wire=text("wire", required=False),
     )
 
 
