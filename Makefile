@@ -1,11 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make demo   fixture outlets on loopback → full pipeline → SQLite warehouse → summary
 #   make test   the test suite (SQLite, PostgreSQL at 127.0.0.1:5432, Airflow)
-# and `make airflow` runs Airflow with the project's DAGs on http://127.0.0.1:8080, offline (Ctrl-C stops it).
+# and `make airflow` runs Airflow with the project's DAGs on http://127.0.0.1:8080 (AIRFLOW_PORT), offline;
+# Ctrl-C stops it.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export NEWSETL_DATA_DIR ?= $(CURDIR)/data
+AIRFLOW_PORT ?= 8080
 
 .PHONY: demo airflow test lint clean
 
@@ -20,7 +22,7 @@ demo: $(VENV)/.installed
 	$(BIN)/newsetl demo
 
 airflow: $(VENV)/.installed
-	$(BIN)/newsetl airflow
+	$(BIN)/newsetl airflow --port $(AIRFLOW_PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider
