@@ -1,6 +1,9 @@
 """Connecting to the warehouse, keeping its schema current, and loading a run's articles.
 
-A load is one transaction: either every article of the run is written, or none is.
+A load is idempotent and goes in batches, one transaction each: INSERT … ON CONFLICT keyed on the
+canonical URL, a version only where the content changed. A failing batch leaves nothing of itself
+behind; loading the same run again completes it and changes nothing that is already there. Two
+loads of the same articles at once end as if one had run after the other.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, and_, bindparam, create_engine, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from models.chunks import chunks as _chunks
 from models.tables import (
@@ -33,6 +38,9 @@ from transforms.boilerplate import MIN_ARTICLES, candidate_segments, without_seg
 from transforms.records import Article
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BATCH_SIZE = 500  # articles per transaction: a few MB of text, and a lock held for well under a second
+SQLITE_BUSY_TIMEOUT_S = 30  # how long a SQLite write waits for another writer before it counts as busy
+WRITE_ATTEMPTS = 5  # a busy or deadlocked write transaction is tried this often in all
 log = logging.getLogger(__name__)
 
 
@@ -57,7 +65,10 @@ def connect(url: str) -> Engine:
     parsed = _normalize_url(url)
     if parsed.drivername == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"connect_timeout": 10} if parsed.drivername.startswith("postgresql") else {}
+    if parsed.drivername.startswith("postgresql"):
+        connect_args = {"connect_timeout": 10}
+    else:  # a ?timeout= in the URL wins
+        connect_args = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_TIMEOUT_S}
     engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     try:
         with engine.connect() as connection:
@@ -94,15 +105,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _insert(connection, table):
+    """INSERT with ON CONFLICT support for the connection's database."""
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
 def save_outlet(engine: Engine, outlet: Outlet) -> None:
     values = dict(name=outlet.name, home_url=outlet.home, domains=list(outlet.domains),
                   languages=outlet.languages, timezone=outlet.timezone, cms=outlet.cms)
-    with engine.begin() as connection:
-        row = connection.execute(select(OutletRow).where(OutletRow.id == outlet.id)).first()
-        if row is None:
-            connection.execute(OutletRow.__table__.insert().values(id=outlet.id, **values))
-        elif any(getattr(row, key) != value for key, value in values.items()):
-            connection.execute(OutletRow.__table__.update().where(OutletRow.id == outlet.id).values(**values))
+    table = OutletRow.__table__
+    with engine.begin() as connection:  # an upsert: runs of one outlet may start at once
+        statement = _insert(connection, table).values(id=outlet.id, **values)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["id"], set_=values,
+            where=or_(*(table.c[key].is_distinct_from(statement.excluded[key]) for key in values))))
 
 
 def start_run(engine: Engine, run_id: str, outlet: Outlet, window: Window) -> None:
@@ -167,6 +183,34 @@ def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
         return connection.execute(query).all()
 
 
+def _transient(exc: BaseException) -> bool:
+    """A busy SQLite database, or a PostgreSQL deadlock or serialisation failure: trying again can succeed."""
+    if not isinstance(exc, OperationalError):
+        return False
+    return (getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
+            or getattr(exc.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+@retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(WRITE_ATTEMPTS),
+       wait=wait_exponential(multiplier=0.2, max=5), before_sleep=before_sleep_log(log, logging.WARNING), reraise=True)
+def _write(engine: Engine, work, *args):
+    """``work(connection, *args)`` in one write transaction, tried again while the database is busy."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # Take SQLite's one write lock up front (waiting up to the busy timeout), so what the
+            # transaction reads stays true until it commits — like the row locks on PostgreSQL.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return work(connection, *args)
+
+
+def _take_turns(connection, outlet_ids) -> None:
+    """Lock the outlets' rows until the transaction ends: concurrent loads of one outlet pass here
+    one at a time. The lock (FOR NO KEY UPDATE) does not block their article writes."""
+    outlets = OutletRow.__table__
+    connection.execute(select(outlets.c.id).where(outlets.c.id.in_(sorted(outlet_ids))).order_by(outlets.c.id)
+                       .with_for_update(key_share=True))
+
+
 def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
     """Record where candidate segments occur; return the hashes to remove, per the outlets' counts.
 
@@ -175,84 +219,144 @@ def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
     segments, occurrences = BoilerplateSegmentRow.__table__, BoilerplateOccurrenceRow.__table__
     remove: set[str] = set()
     now = _now()
-    for outlet_id in sorted({a.outlet for a in articles}):
+    outlet_ids = sorted({a.outlet for a in articles})
+    # Counts span loads: concurrent loads of one outlet take turns here, so neither counts without
+    # the other's occurrences.
+    _take_turns(connection, outlet_ids)
+    for outlet_id in outlet_ids:
         candidates: dict[str, str] = {}
         seen_in: dict[str, set[str]] = {}
         for article in (a for a in articles if a.outlet == outlet_id):
             for digest, text_ in candidate_segments(article).items():
                 candidates.setdefault(digest, text_)
                 seen_in.setdefault(digest, set()).add(article.canonical_url)
-        ids = {}
-        for chunk in _chunks(list(candidates)):
-            ids.update(connection.execute(select(segments.c.segment_hash, segments.c.id).where(
-                segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).all())
-        for digest in sorted(set(candidates) - set(ids)):
-            ids[digest] = connection.execute(segments.insert().values(
-                outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
-                first_seen_at=now, last_seen_at=now, status="auto").returning(segments.c.id)).scalar_one()
-        pairs = {(ids[digest], url) for digest, urls in seen_in.items() for url in urls}
-        known, counts = set(), {}
-        for chunk in _chunks(list(ids.values())):
-            known.update(connection.execute(select(occurrences.c.segment_id, occurrences.c.canonical_url).where(
-                occurrences.c.segment_id.in_(chunk))).all())
-        if new_pairs := sorted(pairs - known):
-            connection.execute(occurrences.insert(), [{"segment_id": sid, "canonical_url": url} for sid, url in new_pairs])
-        for chunk in _chunks(list(ids.values())):
-            counts.update(connection.execute(select(occurrences.c.segment_id, func.count()).where(
-                occurrences.c.segment_id.in_(chunk)).group_by(occurrences.c.segment_id)).all())
-        for segment_id in ids.values():
-            connection.execute(segments.update().where(segments.c.id == segment_id).values(
-                article_count=counts.get(segment_id, 0), last_seen_at=now))
-        for row in connection.execute(select(segments.c.segment_hash, segments.c.status, segments.c.article_count)
-                                      .where(segments.c.outlet_id == outlet_id)):
-            if row.status == "confirmed" or (row.status == "auto" and row.article_count >= MIN_ARTICLES):
-                remove.add(row.segment_hash)
+        if candidates:
+            connection.execute(_insert(connection, segments).on_conflict_do_nothing(), [
+                dict(outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
+                     first_seen_at=now, last_seen_at=now, status="auto") for digest in sorted(candidates)])
+            ids = {}
+            for chunk in _chunks(sorted(candidates)):
+                ids.update(connection.execute(select(segments.c.segment_hash, segments.c.id).where(
+                    segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).all())
+            connection.execute(_insert(connection, occurrences).on_conflict_do_nothing(), [
+                {"segment_id": ids[digest], "canonical_url": url}
+                for digest, urls in sorted(seen_in.items()) for url in sorted(urls)])
+            count = (select(func.count()).select_from(occurrences)
+                     .where(occurrences.c.segment_id == segments.c.id).scalar_subquery())
+            for chunk in _chunks(sorted(ids.values())):
+                connection.execute(segments.update().where(segments.c.id.in_(chunk))
+                                   .values(article_count=count, last_seen_at=now))
+        remove.update(connection.execute(select(segments.c.segment_hash).where(
+            segments.c.outlet_id == outlet_id,
+            or_(segments.c.status == "confirmed",
+                and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES)))).scalars())
     return remove
 
 
-def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = ()) -> LoadResult:
-    """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
-    record the run's fetch log — all in one transaction."""
-    new = updated = unchanged = 0
+def _article_row(article: Article, run_id: str, now: datetime) -> dict:
+    return dict(outlet_id=article.outlet, canonical_url=article.canonical_url, version=1, first_run_id=run_id,
+                last_run_id=run_id, first_seen_at=now, updated_at=now,
+                **{name: getattr(article, name) for name in _CONTENT_FIELDS})
+
+
+def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
+    """Upsert one batch (sorted by canonical URL) and add a version for each new or changed content.
+
+    Only rows whose content hash differs are locked and rewritten; an unchanged article is read,
+    never written. Loads of the same articles at once wait on each other's row locks and inserts,
+    which they take in URL order, so none deadlocks, duplicates a row or skips a version.
+    """
     table, versions = ArticleRow.__table__, ArticleVersionRow.__table__
+    now = _now()
+    urls = [article.canonical_url for article in articles]
+    stored = dict(connection.execute(select(table.c.canonical_url, table.c.content_hash)
+                                     .where(table.c.canonical_url.in_(urls))).all())
+    fresh = [article for article in articles if article.canonical_url not in stored]
+    inserted = {}
+    if fresh:
+        inserted = dict(connection.execute(
+            _insert(connection, table).on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(table.c.canonical_url, table.c.id),
+            [_article_row(article, run_id, now) for article in fresh]).all())
+    if inserted:
+        connection.execute(versions.insert(), [_version_row(article, inserted[article.canonical_url], 1, [], run_id, now)
+                                               for article in fresh if article.canonical_url in inserted])
+    # Changed content, and articles another load inserted since the first read: compare under lock.
+    suspects = [article for article in articles if article.canonical_url not in inserted
+                and stored.get(article.canonical_url) != article.content_hash]
+    rewrites, new_versions = [], []
+    if suspects:
+        columns = [table.c.canonical_url, table.c.id, table.c.content_hash, table.c.version,
+                   *(table.c[name] for name in _EDITABLE_FIELDS)]
+        current = {row.canonical_url: row for row in connection.execute(
+            select(*columns).where(table.c.canonical_url.in_([a.canonical_url for a in suspects]))
+            .order_by(table.c.canonical_url).with_for_update(key_share=True))}
+        for article in suspects:
+            row = current[article.canonical_url]
+            if row.content_hash == article.content_hash:
+                continue
+            changed = [name for name in _EDITABLE_FIELDS if getattr(row, name) != getattr(article, name)]
+            rewrites.append({**{name: getattr(article, name) for name in _CONTENT_FIELDS}, "row_id": row.id,
+                             "last_run_id": run_id, "updated_at": now, "version": row.version + 1})
+            new_versions.append(_version_row(article, row.id, row.version + 1, changed, run_id, now))
+    if rewrites:
+        connection.execute(table.update().where(table.c.id == bindparam("row_id")), rewrites)
+        connection.execute(versions.insert(), new_versions)
+    # Links are read, then written: taken in turns, the last of the batch's transaction, so that a
+    # concurrent load sees the other's links and never waits on a lock while holding this one.
+    _take_turns(connection, {article.outlet for article in articles})
+    link_translations(connection, articles, run_id)
+    return LoadResult(len(inserted), len(rewrites), len(articles) - len(inserted) - len(rewrites))
+
+
+def _record_fetches(connection, run_id: str, fetches: list[dict]) -> None:
+    """The run's fetch log, written once: a repeated load of the run finds it there and adds nothing."""
+    runs, log_table = CrawlRunRow.__table__, FetchLogRow.__table__
+    connection.execute(select(runs.c.run_id).where(runs.c.run_id == run_id).with_for_update(key_share=True))
+    if connection.execute(select(log_table.c.id).where(log_table.c.run_id == run_id).limit(1)).first():
+        return
+    connection.execute(log_table.insert(), [
+        {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),
+         "url": fetch["url"][:2000], "detail": (fetch.get("detail") or None)} for fetch in fetches])
+
+
+def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = (),
+                  batch_size: int = BATCH_SIZE) -> LoadResult:
+    """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
+    record the run's fetch log.
+
+    Boilerplate is learned first, then the articles go in batches of ``batch_size``, one
+    transaction each, in canonical-URL order. A failing batch is rolled back whole and stops the
+    load with a WarehouseError; earlier batches stay, and loading the run again completes it.
+    """
+    by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
     try:
-        with engine.begin() as connection:
-            boilerplate = learn_boilerplate(connection, articles)
-            articles = [without_segments(article, boilerplate) for article in articles]
-            urls = [article.canonical_url for article in articles]
-            existing = {}
-            for chunk in _chunks(urls):
-                columns = [table.c.canonical_url, table.c.id, table.c.content_hash, table.c.version,
-                           *(table.c[name] for name in _EDITABLE_FIELDS)]
-                for row in connection.execute(select(*columns).where(table.c.canonical_url.in_(chunk))):
-                    existing[row.canonical_url] = row
-            now = _now()
-            for article in articles:
-                content = {name: getattr(article, name) for name in _CONTENT_FIELDS}
-                current = existing.get(article.canonical_url)
-                if current is None:
-                    article_id = connection.execute(table.insert().values(
-                        outlet_id=article.outlet, canonical_url=article.canonical_url, version=1,
-                        first_run_id=run_id, last_run_id=run_id, first_seen_at=now, updated_at=now, **content,
-                    ).returning(table.c.id)).scalar_one()
-                    connection.execute(versions.insert().values(_version_row(article, article_id, 1, [], run_id, now)))
-                    new += 1
-                elif current.content_hash != article.content_hash:
-                    changed = [name for name in _EDITABLE_FIELDS if getattr(current, name) != getattr(article, name)]
-                    connection.execute(table.update().where(table.c.id == current.id).values(
-                        last_run_id=run_id, updated_at=now, version=current.version + 1, **content))
-                    connection.execute(versions.insert().values(
-                        _version_row(article, current.id, current.version + 1, changed, run_id, now)))
-                    updated += 1
-                else:
-                    unchanged += 1
-            link_translations(connection, articles, run_id)
-            if fetches:
-                connection.execute(FetchLogRow.__table__.insert(), [
-                    {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),
-                     "url": fetch["url"][:2000], "detail": (fetch.get("detail") or None)} for fetch in fetches])
+        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()))
     except SQLAlchemyError as exc:
-        raise WarehouseError(f"load of run {run_id} rolled back, nothing written: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+        raise WarehouseError(f"load of run {run_id} rolled back, nothing written: learning boilerplate failed: "
+                             f"{_reason(exc)}") from exc
+    cleaned = [without_segments(by_url[url], boilerplate) for url in sorted(by_url)]
+    batches = [cleaned[start:start + batch_size] for start in range(0, len(cleaned), batch_size)]
+    new = updated = unchanged = 0
+    for number, batch in enumerate(batches, 1):
+        try:
+            result = _write(engine, _load_batch, batch, run_id)
+        except SQLAlchemyError as exc:
+            if number == 1:
+                raise WarehouseError(f"load of run {run_id} rolled back, nothing written: {_reason(exc)}") from exc
+            raise WarehouseError(
+                f"load of run {run_id} stopped at batch {number} of {len(batches)}: its {len(batch)} articles rolled "
+                f"back, the {new + updated + unchanged} of earlier batches stay committed and loading the run again "
+                f"completes it: {_reason(exc)}") from exc
+        new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
+    if fetches:
+        try:
+            _write(engine, _record_fetches, run_id, list(fetches))
+        except SQLAlchemyError as exc:
+            raise WarehouseError(f"load of run {run_id}: articles committed, fetch log rolled back: {_reason(exc)}") from exc
     log.info("run %s loaded: %d new, %d updated, %d unchanged", run_id, new, updated, unchanged)
     return LoadResult(new, updated, unchanged)
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from models.tables import ArticleRow, ArticleVersionRow, Base, CrawlRunRow
+from models.tables import ArticleRow, ArticleVersionRow, Base, CrawlRunRow, FetchLogRow
 from models.warehouse import WarehouseError, connect, downgrade, load_articles, start_run, upgrade
 from newsetl.registry import get_outlet
 from newsetl.window import Window
@@ -88,6 +88,34 @@ def test_a_failing_load_writes_nothing(engine):
         load_articles(engine, [make_article(1), make_article(2), naive], "run-1")
     with engine.connect() as connection:
         assert connection.execute(select(ArticleRow.id)).all() == []
+
+
+def test_a_failing_batch_leaves_nothing_of_itself_and_loading_again_completes_the_run(engine):
+    articles = [make_article(n) for n in range(1, 6)]  # batches of two, in URL order: 1-2, 3-4, 5
+    naive = replace(articles[2], published_at=datetime(2026, 11, 21, 10, 0))
+    with pytest.raises(WarehouseError, match="stopped at batch 2 of 3: its 2 articles rolled back, the 2 of earlier"):
+        load_articles(engine, [*articles[:2], naive, *articles[3:]], "run-1", batch_size=2)
+    with engine.connect() as connection:
+        assert set(connection.execute(select(ArticleRow.title)).scalars()) == {"Story 1", "Story 2"}
+        assert connection.execute(select(func.count()).select_from(ArticleVersionRow)).scalar_one() == 2
+
+    rerun = load_articles(engine, articles, "run-1", batch_size=2)
+    assert (rerun.new, rerun.updated, rerun.unchanged) == (3, 0, 2)
+    again = load_articles(engine, list(reversed(articles)), "run-2", batch_size=3)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ArticleVersionRow)).scalar_one() == 5
+        assert set(connection.execute(select(ArticleRow.last_run_id)).scalars()) == {"run-1"}
+
+
+def test_the_fetch_log_of_a_run_is_written_once(engine):
+    fetches = [{"url": f"https://slobodenpecat.mk/story-{n}/", "kind": "article", "status": 200, "bytes": 1000,
+                "elapsed_ms": 12, "reason": None, "detail": "", "fetched_at": NOW.isoformat()} for n in (1, 2)]
+    load_articles(engine, [make_article(1), make_article(2)], "run-1", fetches)
+    load_articles(engine, [make_article(1), make_article(2)], "run-1", fetches)  # the same run, loaded again
+    with engine.connect() as connection:
+        logged = connection.execute(select(FetchLogRow.url, FetchLogRow.detail).order_by(FetchLogRow.url)).all()
+    assert logged == [(fetch["url"], None) for fetch in fetches]
 
 
 def test_run_rows_record_the_window(engine):
