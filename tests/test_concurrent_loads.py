@@ -1,5 +1,5 @@
 """Two loads of the same outlet and day at once, in two OS processes: no duplicate, no lost row,
-consistent versions — on PostgreSQL (row locks) and SQLite (one writer at a time, the other waits)."""
+consistent versions and translation links — on PostgreSQL (row locks) and SQLite (one writer at a time, the other waits)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from models.tables import ArticleRow, ArticleVersionRow, BoilerplateSegmentRow
+from models.tables import ArticleRow, ArticleTranslationRow, ArticleVersionRow, BoilerplateSegmentRow
 from models.warehouse import WarehouseError, connect, load_articles, start_run, upgrade
 from newsetl.registry import get_outlet
 from newsetl.window import Window
@@ -26,9 +26,13 @@ BATCH = 16  # several batches per load, so the two interleave
 APPEAL = "Support independent reporting: a small monthly contribution keeps this newsroom free for every reader."
 
 
+TRANSLATED = range(0, 20, 2)  # story n names story n + 1 as its English edition
+
+
 def article(n: int, body: str):
     body = f"{body}\n\n{APPEAL}"  # learned as boilerplate by both loads, and removed
-    return replace(make_article(n, body), content_hash=content_hash(f"Story {n}", body))
+    alternates = {"en": f"https://slobodenpecat.mk/story-{n + 1}/"} if n in TRANSLATED else {}
+    return replace(make_article(n, body), content_hash=content_hash(f"Story {n}", body), alternates=alternates)
 
 
 def edited_in(n: int, round_: int) -> bool:
@@ -84,6 +88,8 @@ def test_two_loads_at_once_end_without_duplicates_lost_rows_or_version_gaps(ware
         rows = {row.canonical_url: row for row in connection.execute(select(ArticleRow))}
         versions = connection.execute(select(ArticleVersionRow).order_by(ArticleVersionRow.article_id,
                                                                          ArticleVersionRow.version)).all()
+        links = set(connection.execute(select(ArticleTranslationRow.article_id, ArticleTranslationRow.translation_id,
+                                              ArticleTranslationRow.declared)).all())
         appeal = connection.execute(select(BoilerplateSegmentRow.article_count)
                                     .where(BoilerplateSegmentRow.segment_hash == segment_hash(APPEAL))).scalar_one()
     engine.dispose()
@@ -103,6 +109,8 @@ def test_two_loads_at_once_end_without_duplicates_lost_rows_or_version_gaps(ware
         edits = sum(edited_in(n, r) != edited_in(n, r - 1) for r in range(1, ROUNDS))
         assert rows[f"https://slobodenpecat.mk/story-{n}/"].version == 1 + edits, n
     assert appeal == len(expected_urls)
+    story = {n: rows[f"https://slobodenpecat.mk/story-{n}/"].id for n in range(SHARED)}
+    assert links == {(story[n], story[n + 1], True) for n in TRANSLATED} | {(story[n + 1], story[n], False) for n in TRANSLATED}
 
     new = sum(r[2] for r in reports)
     updated = sum(r[3] for r in reports)
