@@ -1,9 +1,10 @@
 import pytest
 
-from newsetl.registry import get_outlet
-from transforms.clean import clean_paragraphs, clean_title, split_title_flags, strip_site_suffix
+from newsetl.registry import Cleaning, get_outlet
+from transforms.clean import clean_paragraphs, clean_title, site_names_of, split_title_flags, strip_site_suffix
 
 SITE = ["Слободен печат", "Sloboden Pechat"]
+NO_RULES = Cleaning()
 
 
 @pytest.mark.parametrize("raw, title, flags", [
@@ -52,3 +53,43 @@ def test_rules_drop_a_stray_widget_heading_anywhere():
     rules = get_outlet("slobodenpecat").cleaning
     cleaned = clean_paragraphs(["Видео на денот", "Текст на веста.", "Video e ditës"], rules)
     assert cleaned.paragraphs == ["Текст на веста."]
+
+
+@pytest.mark.parametrize("paragraph", [
+    "Read also: Skopje gets a new bridge", "Subscribe to our newsletter", "Lesen Sie auch:", "Auch lesen:",
+    "Síguenos en Telegram, Instagram, Facebook y Twitter", "Le puede interesar", "À lire aussi",
+    "Leia também: O novo governo", "Czytaj także: Nowy rząd", "Прочитајте и: Друга вест", "Related Articles",
+])
+def test_calls_to_action_in_many_languages_are_dropped_for_any_outlet(paragraph):
+    cleaned = clean_paragraphs(["The article.", paragraph, "More of the article."], NO_RULES)
+    assert cleaned.paragraphs == ["The article.", "More of the article."]
+    assert cleaned.removed == {"call-to-action": 1}
+
+
+@pytest.mark.parametrize("paragraph", [
+    # a long paragraph that opens like a call to action is article text
+    "Subscribers to the municipal heating plan will pay eight percent more from January, the city council "
+    "decided on Tuesday after a long debate about the cost of gas.",
+    "Related to this, the minister said the bridge would open in May.",
+    "The newsletter was sent to every household.",
+])
+def test_article_sentences_that_look_like_calls_to_action_stay(paragraph):
+    assert clean_paragraphs([paragraph], NO_RULES).paragraphs == [paragraph]
+
+
+def test_a_headline_repeated_at_the_top_of_the_body_is_dropped_once_only_there():
+    body = ["Bridge  opens in Skopje", "The bridge opened today.", "Bridge opens in Skopje"]
+    cleaned = clean_paragraphs(body, NO_RULES, titles=("Bridge opens in Skopje - Daily", "bridge opens in skopje"))
+    assert cleaned.paragraphs == ["The bridge opened today.", "Bridge opens in Skopje"]
+    assert cleaned.removed == {"title-repeat": 1}
+
+
+@pytest.mark.parametrize("raw, url, expected", [
+    ("Neues Smartphone im Test - Golem.de", "https://www.golem.de/news/x.html", "Neues Smartphone im Test"),
+    ("Wahl in Sachsen | MDR.DE", "https://www.mdr.de/nachrichten/x.html", "Wahl in Sachsen"),
+    ("Kanzler reist nach Paris - WELT", "https://www.welt.de/politik/x.html", "Kanzler reist nach Paris"),
+    ("新しい橋が開通：yomiuri", "https://www.yomiuri.co.jp/x", "新しい橋が開通"),
+    ("Golem", "https://www.golem.de/x", "Golem"),
+])
+def test_the_site_name_in_the_url_is_taken_off_the_title(raw, url, expected):
+    assert strip_site_suffix(raw, site_names_of(url)) == expected

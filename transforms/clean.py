@@ -10,6 +10,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
+
+from courlan.urlutils import extract_domain
 
 from newsetl.registry import Cleaning
 
@@ -22,7 +25,32 @@ TITLE_FLAGS = {
 }
 _FLAG_BY_WORD = {word: flag for flag, words in TITLE_FLAGS.items() for word in words}
 _LEADING_MARKER = re.compile(r"^\s*([^\W\d_]+(?: [^\W\d_]+)?)\s*[|:/]\s+", re.UNICODE)
-_SUFFIX_SEPARATORS = r"\s*[-–—|:»·]\s*"
+# Full-width "：｜" and Hangul "ㅣ" are how Japanese and Korean papers set a site name apart.
+_SUFFIX_SEPARATORS = r"\s*[-–—|:»·：｜ㅣ]\s*"
+_SEPARATOR_AT_END = re.compile(_SUFFIX_SEPARATORS + "$")
+_SEPARATOR_AT_START = re.compile(_SUFFIX_SEPARATORS)
+# A call to action or a pointer to other articles, in the languages of the outlets and the big
+# European ones: the paragraph's opening words say what it is. Only short paragraphs are judged, so
+# an article sentence that merely starts the same way ("Subscribers to the plan…") is kept.
+CALL_TO_ACTION_MAX_WORDS = 15
+_CALL_TO_ACTION = re.compile(r"""^\W*(?:
+ read\ (?:also|more|next)|also\ read|see\ also|more\ (?:from|on\ this|stories|news)
+ |related(?:\ (?:articles?|stories|posts|content|news|coverage))?\W*$|recommended(?:\ for\ you|\ stories)?\W*$
+ |you\ (?:may|might)\ (?:also\ )?(?:like|enjoy|be\ interested)|subscribe|sign\ up|follow\ us|share\ (?:this|on|the)
+ |advertisement\W*$|click\ here|don'?t\ miss|most\ (?:read|popular|viewed)|trending(?:\ now)?\W*$|\w*\ ?newsletter\W*$
+ |lesen\ sie\ (?:auch|mehr|hier)|auch\ lesen|weitere\ (?:artikel|themen|beiträge|informationen|nachrichten|news)
+ |mehr\ (?:zum\ thema|themen|dazu|lesen|news)|(?:das|dies)\ (?:thema\ )?könnte\ (?:sie|dich)\ auch\ interessieren
+ |empfohlene\ (?:artikel|beiträge)|anzeige\W*$|(?:jetzt\ )?abonnieren|folgen\ sie\ uns|teilen\W*$
+ |lea\ (?:más|también|además)|lee\ (?:también|más|además)|(?:te|le)\ puede\ interesar|s[ií]guenos|mir[ae]:
+ |ver\ (?:también|más)|suscr[ií]bete|(?:noticias|art[ií]culos)\ relacionad[oa]s|más\ noticias|publicidad\W*$
+ |(?:à\ )?lire\ (?:aussi|également)|voir\ aussi|sur\ le\ même\ sujet|abonnez-vous|suivez-nous|publicité\W*$
+ |leia\ (?:também|mais)|veja\ (?:também|mais)|siga-nos|assine|compartilhe
+ |leggi\ anche|potrebbe\ interessarti|seguici|iscriviti
+ |czytaj\ (?:też|także|więcej)|zobacz\ (?:też|także|również)|przeczytaj\ (?:też|także|również)
+ |прочитај(?:те)?\ (?:и|уште|повеќе)|lexo\ (?:edhe|më)|pročitajte\ (?:i|još|više)|прочетете\ (?:още|също)|читајте\ (?:и|још)
+)""", re.IGNORECASE | re.VERBOSE)
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=512)
@@ -36,7 +64,9 @@ class CleanBody:
     removed: dict[str, int]  # rule kind → paragraphs removed
 
 
-def clean_paragraphs(paragraphs: list[str], rules: Cleaning) -> CleanBody:
+def clean_paragraphs(paragraphs: list[str], rules: Cleaning, titles: tuple[str, ...] = ()) -> CleanBody:
+    """The article's paragraphs without the outlet's boilerplate, calls to action, and a headline
+    repeated at the top of the body (``titles``: the page's title as found and as cleaned)."""
     removed: Counter[str] = Counter()
     kept = list(paragraphs)
     # An appeal trailer: the first paragraph that opens it, and everything after it, goes.
@@ -45,13 +75,29 @@ def clean_paragraphs(paragraphs: list[str], rules: Cleaning) -> CleanBody:
             removed["trailer"] += len(kept) - index
             kept = kept[:index]
             break
+    headlines = {_folded(title) for title in titles if title.strip()}
+    while kept and _folded(kept[0]) in headlines:
+        removed["title-repeat"] += 1
+        kept = kept[1:]
     result = []
     for paragraph in kept:
         if any(_compiled(p).search(paragraph) for p in rules.drop_paragraphs):
             removed["paragraph-rule"] += 1
+        elif is_call_to_action(paragraph):
+            removed["call-to-action"] += 1
         else:
             result.append(paragraph)
     return CleanBody(result, dict(removed))
+
+
+def is_call_to_action(paragraph: str) -> bool:
+    """"Read also: …", "Subscribe to our newsletter", "Síguenos en Telegram" and their kin."""
+    return (_CALL_TO_ACTION.match(paragraph) is not None
+            and len(_WORD.findall(paragraph)) <= CALL_TO_ACTION_MAX_WORDS)
+
+
+def _folded(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
 
 
 def split_title_flags(title: str) -> tuple[str, list[str]]:
@@ -68,13 +114,29 @@ def split_title_flags(title: str) -> tuple[str, list[str]]:
 
 def strip_site_suffix(title: str, site_names: list[str]) -> str:
     """Remove a trailing (or leading) ``- Site Name`` the page title carries."""
+    title = title.strip()
     for name in sorted(site_names, key=len, reverse=True):
-        escaped = re.escape(name)
-        stripped = re.sub(rf"{_SUFFIX_SEPARATORS}{escaped}\s*$", "", title, flags=re.IGNORECASE)
-        stripped = re.sub(rf"^\s*{escaped}{_SUFFIX_SEPARATORS}", "", stripped, flags=re.IGNORECASE)
-        if stripped != title and stripped.strip():
-            return stripped.strip()
+        stripped = _without_site_name(title, name)
+        if stripped != title and stripped:
+            return stripped
+    return title
+
+
+def _without_site_name(title: str, name: str) -> str:
+    # String comparison, not a regex per name: every new site would cost a regex compilation.
+    size, folded = len(name), name.casefold()
+    if size and title[-size:].casefold() == folded and (separator := _SEPARATOR_AT_END.search(title[:-size])):
+        title = title[:separator.start()]
+    if size and title[:size].casefold() == folded and (separator := _SEPARATOR_AT_START.match(title[size:])):
+        title = title[size + separator.end():]
     return title.strip()
+
+
+def site_names_of(url: str) -> list[str]:
+    """The names a page title may carry its site under, read from the URL: ``golem.de``, ``golem``."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    domain = extract_domain(url) or host
+    return [name for name in dict.fromkeys([host, domain, domain.split(".")[0]]) if name]
 
 
 def clean_title(title: str, site_names: list[str]) -> tuple[str, list[str]]:

@@ -11,7 +11,7 @@ import trafilatura
 
 from newsetl import __version__
 from newsetl.registry import Outlet
-from transforms.clean import clean_paragraphs, clean_title
+from transforms.clean import clean_paragraphs, clean_title, site_names_of
 from transforms.language import detect_language, transliterate_mk
 from transforms.records import Article, Extracted
 
@@ -33,10 +33,11 @@ def content_hash(title: str, body: str) -> str:
 
 def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
                warc_file: str | None = None, warc_offset: int | None = None) -> Article:
-    site_names = [outlet.name, *outlet.cleaning.title_suffixes, *([extracted.site_name] if extracted.site_name else [])]
+    site_names = [outlet.name, *outlet.cleaning.title_suffixes, *([extracted.site_name] if extracted.site_name else []),
+                  *site_names_of(extracted.url)]
     # NFC: "geprüft" is one code point whether the page composed it or not (search, hashes).
     title, flags = clean_title(unicodedata.normalize("NFC", extracted.title), site_names)
-    cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning)
+    cleaned = clean_paragraphs(extracted.paragraphs, outlet.cleaning, titles=(extracted.title, title))
     body = unicodedata.normalize("NFC", "\n\n".join(cleaned.paragraphs))
     # The opening of an article decides its language as well as the whole does, at a fraction of the cost.
     guess = detect_language(f"{title}\n{body}"[:LANGUAGE_SAMPLE_CHARS], fallback=extracted.declared_language or edition)
