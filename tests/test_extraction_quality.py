@@ -1,4 +1,4 @@
-"""Quality floor on real pages: newsetl must not extract worse than bare trafilatura.
+"""Quality floor on real pages: newsetl must extract at least as well as bare trafilatura (better on ScrapingHub).
 
 A small fixed slice (the first pages of ScrapingHub and of trafilatura-eval, sorted by id) is read by
 `newsetl extract` and by `trafilatura.extract(html, url=url)` in the same run, and scored with the
@@ -16,7 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO / ".." / "shared" / "testdata"
 SLICE = {"scrapinghub": 25, "trafilatura": 60}
-MARGIN = 0.01  # one or two pages of a small slice; the full benchmark holds the strict comparison
+# How far newsetl must lead bare trafilatura on the slice. Measured 2026-11-28: ScrapingHub 0.968 vs
+# 0.949, trafilatura-eval 0.924 vs 0.919; the required lead keeps about half of that as a margin.
+LEAD = {"scrapinghub": 0.01, "trafilatura": 0.0}
 
 sys.path.insert(0, str(REPO / "bench"))  # bench/ is a folder of scripts, not a package
 import eval_extraction as bench  # noqa: E402
@@ -40,20 +42,20 @@ def _both(dataset: str, testdata: Path, workdir: Path) -> tuple[list, dict, dict
     return pages, bench.score(dataset, pages, ours), bench.score(dataset, pages, theirs)
 
 
-def test_scrapinghub_body_f1_not_below_bare_trafilatura(testdata, tmp_path):
+def test_scrapinghub_body_f1_leads_bare_trafilatura(testdata, tmp_path):
     pages, ours, theirs = _both("scrapinghub", testdata, tmp_path)
     assert len(pages) == SLICE["scrapinghub"]
     assert ours["errors"] == 0
-    assert ours["f1"] >= theirs["f1"] - MARGIN, (
-        f"newsetl ScrapingHub F1 {ours['f1']:.3f} (P {ours['precision']:.3f}, R {ours['recall']:.3f}) is below "
-        f"bare trafilatura's {theirs['f1']:.3f} (P {theirs['precision']:.3f}, R {theirs['recall']:.3f}) "
-        f"on the first {len(pages)} pages; run bench/eval_extraction.py for the pages it loses")
+    assert ours["f1"] >= theirs["f1"] + LEAD["scrapinghub"], (
+        f"newsetl ScrapingHub F1 {ours['f1']:.3f} (P {ours['precision']:.3f}, R {ours['recall']:.3f}) is not "
+        f"{LEAD['scrapinghub']} above bare trafilatura's {theirs['f1']:.3f} (P {theirs['precision']:.3f}, "
+        f"R {theirs['recall']:.3f}) on the first {len(pages)} pages; run bench/eval_extraction.py for the pages it loses")
 
 
 def test_trafilatura_snippet_f1_not_below_bare_trafilatura(testdata, tmp_path):
     pages, ours, theirs = _both("trafilatura", testdata, tmp_path)
     assert len(pages) == SLICE["trafilatura"]
-    assert ours["f1"] >= theirs["f1"] - MARGIN, (
+    assert ours["f1"] >= theirs["f1"] + LEAD["trafilatura"], (
         f"newsetl snippet F1 {ours['f1']:.3f} (P {ours['precision']:.3f}, R {ours['recall']:.3f}) is below "
         f"bare trafilatura's {theirs['f1']:.3f} (P {theirs['precision']:.3f}, R {theirs['recall']:.3f}) "
         f"on the first {len(pages)} pages; run bench/eval_extraction.py for the pages it loses")
