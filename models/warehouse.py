@@ -9,13 +9,14 @@ loads of the same articles at once end as if one had run after the other.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, bindparam, create_engine, func, or_, select, text
+from sqlalchemy import Engine, and_, bindparam, create_engine, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -231,21 +232,30 @@ def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
                 candidates.setdefault(digest, text_)
                 seen_in.setdefault(digest, set()).add(article.canonical_url)
         if candidates:
-            connection.execute(_insert(connection, segments).on_conflict_do_nothing(), [
-                dict(outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
-                     first_seen_at=now, last_seen_at=now, status="auto") for digest in sorted(candidates)])
-            ids = {}
+            known = set()
             for chunk in _chunks(sorted(candidates)):
-                ids.update(connection.execute(select(segments.c.segment_hash, segments.c.id).where(
-                    segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).all())
-            connection.execute(_insert(connection, occurrences).on_conflict_do_nothing(), [
-                {"segment_id": ids[digest], "canonical_url": url}
-                for digest, urls in sorted(seen_in.items()) for url in sorted(urls)])
-            count = (select(func.count()).select_from(occurrences)
-                     .where(occurrences.c.segment_id == segments.c.id).scalar_subquery())
-            for chunk in _chunks(sorted(ids.values())):
-                connection.execute(segments.update().where(segments.c.id.in_(chunk))
-                                   .values(article_count=count, last_seen_at=now))
+                known.update(connection.execute(select(segments.c.segment_hash).where(
+                    segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).scalars())
+            if unknown := sorted(set(candidates) - known):  # no RETURNING: a plain executemany is much faster
+                connection.execute(segments.insert(), [
+                    dict(outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
+                         first_seen_at=now, last_seen_at=now, status="auto") for digest in unknown])
+            stored = {}  # hash → (id, article count)
+            for chunk in _chunks(sorted(candidates)):
+                stored.update((row.segment_hash, (row.id, row.article_count)) for row in connection.execute(
+                    select(segments.c.segment_hash, segments.c.id, segments.c.article_count).where(
+                        segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))))
+            # Under the lock, a segment's count grows by exactly the occurrences this load adds.
+            added = Counter(connection.execute(
+                _insert(connection, occurrences).on_conflict_do_nothing().returning(occurrences.c.segment_id),
+                [{"segment_id": stored[digest][0], "canonical_url": url}
+                 for digest, urls in sorted(seen_in.items()) for url in sorted(urls)]).scalars())
+            if added:
+                connection.execute(segments.update().where(segments.c.id == bindparam("segment_id")).values(
+                    article_count=bindparam("count"), last_seen_at=now),
+                    [{"segment_id": sid, "count": count + added[sid]} for sid, count in sorted(stored.values()) if sid in added])
+            for chunk in _chunks(sorted(sid for sid, _ in stored.values() if sid not in added)):
+                connection.execute(segments.update().where(segments.c.id.in_(chunk)).values(last_seen_at=now))
         remove.update(connection.execute(select(segments.c.segment_hash).where(
             segments.c.outlet_id == outlet_id,
             or_(segments.c.status == "confirmed",
@@ -253,7 +263,7 @@ def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
     return remove
 
 
-def _article_row(article: Article, run_id: str, now: datetime) -> dict:
+def article_values(article: Article, run_id: str, now: datetime) -> dict:
     return dict(outlet_id=article.outlet, canonical_url=article.canonical_url, version=1, first_run_id=run_id,
                 last_run_id=run_id, first_seen_at=now, updated_at=now,
                 **{name: getattr(article, name) for name in _CONTENT_FIELDS})
@@ -277,7 +287,7 @@ def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
         inserted = dict(connection.execute(
             _insert(connection, table).on_conflict_do_nothing(index_elements=["canonical_url"])
             .returning(table.c.canonical_url, table.c.id),
-            [_article_row(article, run_id, now) for article in fresh]).all())
+            [article_values(article, run_id, now) for article in fresh]).all())
     if inserted:
         connection.execute(versions.insert(), [_version_row(article, inserted[article.canonical_url], 1, [], run_id, now)
                                                for article in fresh if article.canonical_url in inserted])
