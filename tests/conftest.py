@@ -11,7 +11,7 @@ import os
 import secrets
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import psycopg
@@ -87,13 +87,15 @@ class LoadedWarehouse:
 
     url: str
     runs: dict[str, list]  # outlet id → its run summaries, in order
+    articles: dict  # URL → fixture article as the sites serve it at the end (the edit included)
     edited_url: str  # the article edited after publication (and recrawled)
+    original: object  # that article as first published
     edited_paragraph: str
-    edited_at: datetime
     failed_url: str  # the article whose first fetch failed with HTTP 500 (loaded by the outlet's next run)
     clusters: dict  # what refresh_clusters reported
 
 
+EDITED_URL = "https://slobodenpecat.mk/vonredniot-samit-na-eu-bez-dogovor-za-dolgorochniot-budzhet/"
 EDIT_PARAGRAPH = "Исправка: седницата е закажана за вторник, а не за понеделник, како што беше првично објавено."
 
 
@@ -128,12 +130,12 @@ def loaded_warehouse(request, tmp_path_factory):
         server.faults.clear()
         runs["novamakedonija"].append(run_outlet("novamakedonija", Window(), settings))
 
-        edited = next(a for a in load_site("slobodenpecat").articles if a.edition == "mk" and not a.wire)
-        edited_at = edited.modified + timedelta(hours=3)
-        server.edit(edited.url, paragraph=EDIT_PARAGRAPH, modified=edited_at)
+        original = load_site("slobodenpecat").article(EDITED_URL)
+        server.edit(EDITED_URL, paragraph=EDIT_PARAGRAPH, modified=original.modified + timedelta(hours=3))
         runs["slobodenpecat"].append(run_outlet("slobodenpecat", Window(), settings))
 
         engine = connect(url)
         clusters = refresh_clusters(engine)
         engine.dispose()
-        yield LoadedWarehouse(url, runs, edited.url, EDIT_PARAGRAPH, edited_at, failing.url, clusters)
+        articles = {article.url: article for site in server.sites for article in site.articles}
+        yield LoadedWarehouse(url, runs, articles, EDITED_URL, original, EDIT_PARAGRAPH, failing.url, clusters)

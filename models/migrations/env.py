@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from models.tables import Base
+from models.tables import Base, is_modelled
 
 config = context.config
 
@@ -20,6 +20,7 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
             compare_type=True,
+            include_object=is_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()
