@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -43,6 +44,16 @@ def fetch(server, url: str) -> bytes:
 
 def normalized(text: str) -> str:
     return " ".join(text.split())
+
+
+def words(text: str) -> set[str]:
+    """The case-folded words of a text, as a full-text index without stemming sees them."""
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def article_words(article) -> set[str]:
+    """The words of a fixture article's title and body."""
+    return words(article.title + " " + " ".join(article.body_paragraphs))
 
 
 def text_of(selection) -> str:

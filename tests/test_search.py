@@ -3,11 +3,10 @@ table kept by triggers on SQLite; both answer the same searches the same way."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import inspect, text
 
 from models.warehouse import connect
+from tests.support import article_words, words
 
 SEARCH = {
     "postgresql": "SELECT canonical_url FROM articles WHERE search_vector @@ to_tsquery('simple', :query)",
@@ -17,12 +16,6 @@ WORD = {"postgresql": "{}", "sqlite": '"{}"'}
 PREFIX = {"postgresql": "{}:*", "sqlite": '"{}"*'}
 
 
-def words(value: str) -> set[str]:
-    return set(re.findall(r"\w+", value.casefold()))
-
-
-def text_words(article) -> set[str]:
-    return words(article.title + " " + " ".join(article.body_paragraphs))
 
 
 def search(url: str, form: dict[str, str], term: str) -> set[str]:
@@ -35,7 +28,7 @@ def search(url: str, form: dict[str, str], term: str) -> set[str]:
 
 
 def test_words_and_prefixes_find_what_the_fixtures_say(loaded_warehouse):
-    texts = {url: text_words(article) for url, article in loaded_warehouse.articles.items()}
+    texts = {url: article_words(article) for url, article in loaded_warehouse.articles.items()}
     for word in ("индустриското", "сообраќајот", "government", "qeveria"):
         expected = {url for url, found in texts.items() if word in found}
         assert expected, word
@@ -54,8 +47,8 @@ def test_a_search_typed_in_latin_finds_macedonian_articles(loaded_warehouse):
 def test_an_edit_reaches_the_index_and_the_old_words_leave_it(loaded_warehouse):
     original, url = loaded_warehouse.original, loaded_warehouse.url
     edited = loaded_warehouse.articles[loaded_warehouse.edited_url]
-    elsewhere = set().union(*(text_words(a) for u, a in loaded_warehouse.articles.items() if u != edited.url))
-    gone = words(original.body_paragraphs[0]) - text_words(edited) - elsewhere
+    elsewhere = set().union(*(article_words(a) for u, a in loaded_warehouse.articles.items() if u != edited.url))
+    gone = words(original.body_paragraphs[0]) - article_words(edited) - elsewhere
     new = words(loaded_warehouse.edited_paragraph) - words(original.body_paragraphs[0]) - elsewhere
     assert gone and new  # the replaced paragraph had words of its own, and so has its replacement
     for word in sorted(gone):
