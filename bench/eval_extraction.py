@@ -25,7 +25,6 @@ import gzip
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from urllib.parse import urlsplit
 
 import extraction_metrics as m  # bench/ is on sys.path when this file runs as a script
 import trafilatura
+
+from transforms.normalize import count_words  # the pipeline's own count, for its too-short floor
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TESTDATA = REPO / ".." / "shared" / "testdata"
@@ -206,10 +207,7 @@ def run_trafilatura(pages: list[Page], options: dict, metadata: bool, name: str 
 
 def with_floor(run: Run, min_words: int) -> Run:
     """newsetl's outputs as the pipeline would keep them: bodies under ``min_words`` words are dropped."""
-    def count(text: str | None) -> int:
-        return len(re.findall(r"\w+", text or ""))  # the same count as transforms.normalize.count_words
-
-    return Run({key: out if count(out.body) >= min_words else replace(out, body=None)
+    return Run({key: out if count_words(out.body or "") >= min_words else replace(out, body=None)
                 for key, out in run.outputs.items()}, run.seconds)
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from newsetl.registry import Cleaning, get_outlet
 from transforms.clean import clean_paragraphs, clean_title, site_names_of, split_title_flags, strip_site_suffix
+from transforms.normalize import count_words
 
 SITE = ["Слободен печат", "Sloboden Pechat"]
 NO_RULES = Cleaning()
@@ -93,3 +94,14 @@ def test_a_headline_repeated_at_the_top_of_the_body_is_dropped_once_only_there()
 ])
 def test_the_site_name_in_the_url_is_taken_off_the_title(raw, url, expected):
     assert strip_site_suffix(raw, site_names_of(url)) == expected
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Hello world, this is 42.", 5),
+    ("Ђорђе ћути, а Јован говори.", 5),
+    ("日本語の文章です。", 8),  # no spaces: each ideograph or kana is a word, not the whole run
+    ("한국어 문장 입니다", 3),  # Korean separates its words with spaces
+    ("Tokyo 東京 2024", 4),
+])
+def test_word_count_reads_languages_written_without_spaces(text, words):
+    assert count_words(text) == words

@@ -16,7 +16,10 @@ from transforms.language import detect_language, transliterate_mk
 from transforms.records import Article, Extracted
 
 EXTRACTOR_VERSION = f"news-etl {__version__} / trafilatura {trafilatura.__version__}"
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Chinese and Japanese write words without spaces: each ideograph or kana counts as a word (as word
+# processors count them), not the whole run between two punctuation marks.
+_EAST_ASIAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_EAST_ASIAN}]|[^\W{_EAST_ASIAN}]+", re.UNICODE)
 LANGUAGE_SAMPLE_CHARS = 600
 
 
