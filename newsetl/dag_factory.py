@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from newsetl.registry import Outlet, load_registry
 
 WAREHOUSE_CONN_ID = "news_warehouse"
 DAILY_AT_MIDNIGHT = "0 0 * * *"
+# Updated by every successful load; the warehouse maintenance DAG is scheduled on it.
+WAREHOUSE_ARTICLES = Asset(name="news_warehouse_articles", uri="newsetl://warehouse/articles")
 # Task retries; tests and `airflow dags test` runs set 0 to fail fast.
 TASK_RETRIES = int(os.environ.get("NEWSETL_TASK_RETRIES", "2"))
 
