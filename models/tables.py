@@ -175,6 +175,8 @@ class BoilerplateSegmentRow(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="Last load that saw it (UTC)")
     status: Mapped[str] = mapped_column(String(20), default="auto",
                                         comment="auto: removed once in enough articles; confirmed: always removed; ignored: never")
+    recleaned_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="When the bodies loaded before it was removed were cleaned of it (UTC); null: not yet")
 
 
 class BoilerplateOccurrenceRow(Base):
@@ -186,6 +188,19 @@ class BoilerplateOccurrenceRow(Base):
 
     segment_id: Mapped[int] = mapped_column(ForeignKey("boilerplate_segments.id", ondelete="CASCADE"), comment="Segment")
     canonical_url: Mapped[str] = mapped_column(String(2000), comment="Article it occurred in")
+
+
+class MaintenanceRunRow(Base):
+    __tablename__ = "maintenance_runs"
+    __table_args__ = {"comment": "Warehouse maintenance runs (boilerplate re-cleaning, syndication refresh) with their counts."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    task: Mapped[str] = mapped_column(String(40), index=True, comment="What was maintained: boilerplate or syndication")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the run started (UTC)")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When the run ended (UTC)")
+    status: Mapped[str] = mapped_column(String(20), comment="running, success or failed")
+    counts: Mapped[dict] = mapped_column(JSONType, default=dict, comment="What the run did, as counts (JSON object)")
+    error_message: Mapped[str | None] = mapped_column(Text, comment="Why the run failed, if it did")
 
 
 class ArticleVersionRow(Base):

@@ -171,8 +171,9 @@ def known_articles(engine: Engine, outlet_id: str) -> dict[str, datetime]:
     return known
 
 
-def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
-    """Stored articles of ``window`` (by publication time) with their raw-archive pointers."""
+def archived_articles(engine: Engine, outlet_id: str, window: Window, urls: list[str] | None = None) -> list:
+    """Stored articles of ``window`` (by publication time) with their raw-archive pointers; only those
+    with one of the canonical ``urls`` when given."""
     table = ArticleRow.__table__
     query = (select(table.c.url, table.c.edition, table.c.fetched_at, table.c.warc_file, table.c.warc_offset)
              .where(table.c.outlet_id == outlet_id, table.c.warc_file.is_not(None)).order_by(table.c.id))
@@ -181,7 +182,11 @@ def archived_articles(engine: Engine, outlet_id: str, window: Window) -> list:
     if window.until:
         query = query.where(table.c.published_at < window.until)
     with engine.connect() as connection:
-        return connection.execute(query).all()
+        if urls is None:
+            return connection.execute(query).all()
+        rows = [row for chunk in _chunks(sorted(urls))
+                for row in connection.execute(query.add_columns(table.c.id).where(table.c.canonical_url.in_(chunk)))]
+        return sorted(rows, key=lambda row: row.id)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -257,10 +262,15 @@ def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
             for chunk in _chunks(sorted(sid for sid, _ in stored.values() if sid not in added)):
                 connection.execute(segments.update().where(segments.c.id.in_(chunk)).values(last_seen_at=now))
         remove.update(connection.execute(select(segments.c.segment_hash).where(
-            segments.c.outlet_id == outlet_id,
-            or_(segments.c.status == "confirmed",
-                and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES)))).scalars())
+            segments.c.outlet_id == outlet_id, segment_is_active())).scalars())
     return remove
+
+
+def segment_is_active():
+    """The segments a load removes from bodies: confirmed ones, and automatic ones seen in enough articles."""
+    segments = BoilerplateSegmentRow.__table__
+    return or_(segments.c.status == "confirmed",
+               and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES))
 
 
 def article_values(article: Article, run_id: str, now: datetime) -> dict:

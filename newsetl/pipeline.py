@@ -192,8 +192,9 @@ def run_outlet(outlet_id: str, window: Window, settings: Settings | None = None,
 
 
 def reextract_outlet(outlet_id: str, window: Window, settings: Settings | None = None,
-                     progress: Progress | None = None) -> RunSummary:
-    """Extract the stored articles of ``window`` again from the raw archive, without network.
+                     progress: Progress | None = None, urls: list[str] | None = None) -> RunSummary:
+    """Extract the stored articles of ``window`` (only those with one of the canonical ``urls`` when
+    given) again from the raw archive, without network.
 
     A version changes only where the current extractor's output differs; the re-extraction is
     recorded as a run of its own, so changed rows point at it.
@@ -204,7 +205,7 @@ def reextract_outlet(outlet_id: str, window: Window, settings: Settings | None =
     try:
         engine = connect(plan.warehouse_url)
         try:
-            stored = archived_articles(engine, outlet_id, window)
+            stored = archived_articles(engine, outlet_id, window, urls)
             articles, dropped = [], Counter()
             for done, row in enumerate(stored, start=1):
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -74,3 +75,22 @@ def appeal_sentences(site) -> list[str]:
 def newsetl(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "newsetl.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, input=input, timeout=300)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NORULES = "sp_norules"  # Sloboden Pechat declared without its appeal rules
+
+
+def declare_outlet_without_appeal_rules(folder, extra_drop: tuple[str, ...] = ()) -> str:
+    """Write ``sp_norules.toml`` into ``folder`` (for NEWSETL_OUTLETS_DIR): Sloboden Pechat with only
+    the "Read also" rule (plus ``extra_drop`` paragraph patterns), so its appeal is left to learning."""
+    with open(os.path.join(ROOT, "newsetl", "outlets", "slobodenpecat.toml"), encoding="utf-8") as file:
+        toml = file.read().replace('id = "slobodenpecat"', f'id = "{NORULES}"')
+    drop = ["^(прочитајте и|read also|lexoni edhe)\\b", *extra_drop]
+    toml = re.sub(r"drop_paragraphs = \[.*?\n\]", lambda _: "drop_paragraphs = " + json.dumps(drop, ensure_ascii=False),
+                  toml, flags=re.S)
+    toml = re.sub(r"cut_from = \[.*?\n\]", "cut_from = []", toml, flags=re.S)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{NORULES}.toml"), "w", encoding="utf-8") as file:
+        file.write(toml)
+    return NORULES

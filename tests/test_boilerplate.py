@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -15,6 +13,7 @@ from newsetl.pipeline import run_outlet
 from newsetl.registry import get_outlet
 from newsetl.settings import load_settings
 from newsetl.window import Window
+from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
 from transforms.normalize import content_hash
 
@@ -83,13 +82,7 @@ def test_people_can_confirm_or_ignore_a_segment(tmp_path):
 def test_the_outlets_appeal_is_removed_without_its_rules(data_dir, replay, tmp_path, monkeypatch):
     """Sloboden Pechat declared without any appeal rule: learning alone must clean every article."""
     site = load_site("slobodenpecat")
-    toml = (Path(__file__).parents[1] / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
-    toml = toml.replace('id = "slobodenpecat"', 'id = "sp_norules"')
-    toml = re.sub(r"drop_paragraphs = \[.*?\n\]", "drop_paragraphs = ['^(прочитајте и|read also|lexoni edhe)\\\\b']",
-                  toml, flags=re.S)
-    toml = re.sub(r"cut_from = \[.*?\n\]", "cut_from = []", toml, flags=re.S)
-    (tmp_path / "outlets").mkdir()
-    (tmp_path / "outlets" / "sp_norules.toml").write_text(toml, encoding="utf-8")
+    declare_outlet_without_appeal_rules(tmp_path / "outlets")
     monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path / "outlets"))
     assert get_outlet("sp_norules").cleaning.cut_from == []
 

@@ -26,8 +26,10 @@ def segment_hash(text: str) -> str:
     return hashlib.sha1(normalize_segment(text).encode("utf-8")).hexdigest()
 
 
-def paragraphs_of(article: Article) -> list[str]:
-    return [p for p in article.body.split("\n\n") if p.strip()]
+def paragraphs_of(article: Article | str) -> list[str]:
+    """The paragraphs of an article's body (or of a body given as text)."""
+    body = article if isinstance(article, str) else article.body
+    return [p for p in body.split("\n\n") if p.strip()]
 
 
 def candidate_segments(article: Article) -> dict[str, str]:
