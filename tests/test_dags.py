@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from models.syndication import MIN_WORDS
 from models.tables import ArticleRow, CrawlRunRow, MaintenanceRunRow
 from models.warehouse import connect
 from newsetl.dag_factory import WAREHOUSE_ARTICLES
@@ -128,7 +129,7 @@ def test_maintenance_dags_refresh_and_reprocess(airflow_env, fixture_server, pg_
     assert (recleaned["articles_carrying"], recleaned["recleaned"], recleaned["not_recleaned"]) == (len(carrying), len(carrying), 0)
     assert {url for url, row in rows.items() if row.version == 2} == carrying
     assert {url: row.body for url, row in rows.items()} == {a.url: "\n\n".join(a.body_paragraphs) for a in site.articles}
-    assert clusters["since"] is None and clusters["articles"] == sum(row.word_count >= 30 for row in rows.values())
+    assert clusters["since"] is None and clusters["articles"] == sum(row.word_count >= MIN_WORDS for row in rows.values())
     assert maintained == [("boilerplate", "success"), ("syndication", "success")]
 
     # A new rule drops one paragraph: reprocessing two days changes that article only.
