@@ -68,3 +68,26 @@ def test_a_declared_timestamp_with_offset_is_taken_exactly():
     published = run(html).published_at
     assert published == datetime(2026, 11, 21, 8, 42, 17, tzinfo=timezone.utc)
     assert published.utcoffset() == timedelta(hours=2)
+
+
+@pytest.mark.parametrize("links, meta", [
+    ("<a href='/category/politics/'>Politics</a><a href='/tag/budget/'>budget</a>", ""),
+    ("<a href='/categories/world/'>World</a>", "<meta property='article:section' content='Economy'>"),
+    ("<a href='/politics/'>Politics</a>", "<meta property='article:section' content='Economy'>"),
+    ("", "<meta name='subject' content='Sport'><meta property='article:section' content=''>"),
+    ("<a href='/tags/'>all tags</a>", ""),
+])
+def test_section_and_tags_are_trafilaturas(links, meta):
+    """The link searches are skipped only where they cannot succeed: the answers stay trafilatura's."""
+    from trafilatura.metadata import extract_catstags
+    from trafilatura.utils import load_html
+
+    from transforms.extract import _categories_or_tags
+
+    html = page(meta, extra=f"<div class='entry-meta'>{links}</div><div class='tags'>{links}</div>")
+    tree = load_html(html)
+    for kind in ("category", "tag"):
+        assert _categories_or_tags(kind, tree) == extract_catstags(kind, tree)
+    article = run(html)
+    assert (article.section, article.tags) == ((extract_catstags("category", tree) or [None])[0],
+                                               extract_catstags("tag", tree))

@@ -19,7 +19,7 @@ from htmldate import find_date
 from lxml import etree
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import line_processing, load_html
 from w3lib.url import canonicalize_url
 
 from newsetl.registry import Outlet
@@ -175,10 +175,27 @@ def _metadata(tree, url: str) -> Document:
     found.author = found.author or trafilatura_metadata.extract_author(tree)
     found.url = found.url or trafilatura_metadata.extract_url(tree, url)
     found.sitename = (found.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
-    found.categories = found.categories or trafilatura_metadata.extract_catstags("category", tree)
-    found.tags = found.tags or trafilatura_metadata.extract_catstags("tag", tree)
+    found.categories = found.categories or _categories_or_tags("category", tree)
+    found.tags = found.tags or _categories_or_tags("tag", tree)
     found.clean_and_trim()
     return found
+
+
+# trafilatura keeps a category (tag) link only if its href has /category/ (/tag/, /tags/) in it;
+# without such a link on the page its ten XPath searches cannot find one, so they are not run.
+_LINK_HINTS = {"category": etree.XPath("boolean(//a[contains(@href, '/categor')])"),
+               "tag": etree.XPath("boolean(//a[contains(@href, '/tag')])")}
+_SECTION_META = etree.XPath('.//head//meta[@property="article:section" or contains(@name, "subject")]/@content')
+
+
+def _categories_or_tags(kind: str, tree) -> list[str]:
+    """trafilatura's ``extract_catstags``, skipping its link searches on pages where they cannot succeed."""
+    if _LINK_HINTS[kind](tree):
+        return trafilatura_metadata.extract_catstags(kind, tree)
+    if kind == "tag":
+        return []
+    # trafilatura's fallback for a category: the section meta tags
+    return [r for r in dict.fromkeys(line_processing(str(x)) for x in _SECTION_META(tree) if x) if r]
 
 
 def _lead_image(tree, url: str) -> str | None:
