@@ -172,7 +172,8 @@ class BoilerplateSegmentRow(Base):
     text: Mapped[str] = mapped_column(Text, comment="The paragraph as first seen")
     article_count: Mapped[int] = mapped_column(Integer, comment="Distinct articles it occurs in")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="First load that saw it (UTC)")
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="Last load that saw it (UTC)")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime,
+                                                   comment="Last load that found it in an article it had not been counted in (UTC)")
     status: Mapped[str] = mapped_column(String(20), default="auto",
                                         comment="auto: removed once in enough articles; confirmed: always removed; ignored: never")
     recleaned_at: Mapped[datetime | None] = mapped_column(

@@ -9,33 +9,32 @@ loads of the same articles at once end as if one had run after the other.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, bindparam, create_engine, or_, select, text
+from sqlalchemy import Engine, and_, bindparam, create_engine, event, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, StatementError
 from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from models.chunks import chunks as _chunks
 from models.tables import (
     ArticleRow,
     ArticleVersionRow,
-    BoilerplateOccurrenceRow,
     BoilerplateSegmentRow,
     CrawlRunRow,
     FetchLogRow,
     OutletRow,
+    UTCDateTime,
 )
 from models.translations import link_translations
 from newsetl.registry import Outlet
 from newsetl.window import Window
-from transforms.boilerplate import MIN_ARTICLES, candidate_segments, without_segments
+from transforms.boilerplate import MIN_ARTICLES, candidate_segments, paragraph_hashes, without_segments
 from transforms.records import Article
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -71,6 +70,8 @@ def connect(url: str) -> Engine:
     else:  # a ?timeout= in the URL wins
         connect_args = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_TIMEOUT_S}
     engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    if parsed.drivername == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -78,6 +79,16 @@ def connect(url: str) -> Engine:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise WarehouseError(f"cannot reach warehouse {parsed.render_as_string(hide_password=True)}: {reason}") from None
     return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Write-ahead log: readers do not block the writer, and a commit appends to the log instead of
+    rewriting pages; with it, synchronous=NORMAL syncs at checkpoints, not at every commit (a
+    power cut may lose the last commits, never corrupt the database)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -217,52 +228,93 @@ def _take_turns(connection, outlet_ids) -> None:
                        .with_for_update(key_share=True))
 
 
-def learn_boilerplate(connection, articles: list[Article]) -> set[str]:
-    """Record where candidate segments occur; return the hashes to remove, per the outlets' counts.
+def _bind_values(connection, table, columns):
+    """Row values → what the driver is given for ``columns``, exactly as SQLAlchemy binds them
+    (JSON serialised, times checked and made UTC), for statements run on the driver directly."""
+    dialect = connection.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
 
-    Counts are of distinct articles, so a re-run or another order learns the same.
+    def bind(values) -> tuple:
+        try:
+            return tuple(value if process is None else process(value)
+                         for process, value in zip(processors, values, strict=True))
+        except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a value it cannot bind
+            raise StatementError(f"({exc.__class__.__name__}) {exc}", f"rows for {table.name}", None, exc) from exc
+    return bind
+
+
+def _stage(connection, name: str, source: str, columns: list[str], rows, joined: bool = False) -> None:
+    """A temporary table ``name`` of this transaction, with ``columns`` typed as in the ``source``
+    tables, holding ``rows``: PostgreSQL COPYs them, SQLite takes one executemany. Set-based
+    statements then join it, instead of a statement per row."""
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {names} FROM {source} LIMIT 0")
+        with connection.connection.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if joined:  # a temporary table has no statistics otherwise, and joins over it are planned blind
+            connection.exec_driver_sql(f"ANALYZE {name}")
+    else:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} AS SELECT {names} FROM {source} LIMIT 0")
+        connection.exec_driver_sql(f"INSERT INTO {name} ({names}) VALUES ({', '.join('?' * len(columns))})", list(rows))
+
+
+# Learning in three set-based statements over the staged (outlet, segment, article) triples. Exact
+# because loads of one outlet take turns at it: the first counts, for segments already known, the
+# occurrences the last one then adds; a new segment starts at the number of its staged articles.
+# Nothing is written for occurrences already recorded, so a re-run writes nothing.
+_COUNT_NEW_OCCURRENCES = text("""
+    UPDATE boilerplate_segments SET article_count = article_count + added.articles, last_seen_at = :now
+    FROM (SELECT segment.id, COUNT(*) AS articles
+          FROM staged_segments staged JOIN boilerplate_segments segment
+            ON segment.outlet_id = staged.outlet_id AND segment.segment_hash = staged.segment_hash
+          WHERE NOT EXISTS (SELECT 1 FROM boilerplate_occurrences seen
+                            WHERE seen.segment_id = segment.id AND seen.canonical_url = staged.canonical_url)
+          GROUP BY segment.id) AS added
+    WHERE boilerplate_segments.id = added.id""").bindparams(bindparam("now", type_=UTCDateTime))
+_NEW_SEGMENTS = text("""
+    INSERT INTO boilerplate_segments (outlet_id, segment_hash, text, article_count, first_seen_at, last_seen_at, status)
+    SELECT outlet_id, segment_hash, MIN(text), COUNT(*), :now, :now, 'auto' FROM staged_segments
+    GROUP BY outlet_id, segment_hash
+    ON CONFLICT (outlet_id, segment_hash) DO NOTHING""").bindparams(bindparam("now", type_=UTCDateTime))
+_NEW_OCCURRENCES = text("""
+    INSERT INTO boilerplate_occurrences (segment_id, canonical_url)
+    SELECT segment.id, staged.canonical_url
+    FROM staged_segments staged JOIN boilerplate_segments segment
+      ON segment.outlet_id = staged.outlet_id AND segment.segment_hash = staged.segment_hash
+    WHERE true
+    ON CONFLICT (segment_id, canonical_url) DO NOTHING""")  # WHERE: SQLite would read ON CONFLICT as the join's
+
+
+def learn_boilerplate(connection, articles: list[Article], hashes: dict[str, list[str]] | None = None) -> dict[str, set[str]]:
+    """Record where candidate segments occur; return, per outlet, the hashes to remove per its counts.
+
+    Counts are of distinct articles, so a re-run or another order learns the same, and a re-run
+    writes nothing. ``hashes`` (canonical URL → paragraph hashes) spares hashing them again.
     """
-    segments, occurrences = BoilerplateSegmentRow.__table__, BoilerplateOccurrenceRow.__table__
-    remove: set[str] = set()
-    now = _now()
+    segments = BoilerplateSegmentRow.__table__
     outlet_ids = sorted({a.outlet for a in articles})
     # Counts span loads: concurrent loads of one outlet take turns here, so neither counts without
     # the other's occurrences.
     _take_turns(connection, outlet_ids)
-    for outlet_id in outlet_ids:
-        candidates: dict[str, str] = {}
-        seen_in: dict[str, set[str]] = {}
-        for article in (a for a in articles if a.outlet == outlet_id):
-            for digest, text_ in candidate_segments(article).items():
-                candidates.setdefault(digest, text_)
-                seen_in.setdefault(digest, set()).add(article.canonical_url)
-        if candidates:
-            known = set()
-            for chunk in _chunks(sorted(candidates)):
-                known.update(connection.execute(select(segments.c.segment_hash).where(
-                    segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))).scalars())
-            if unknown := sorted(set(candidates) - known):  # no RETURNING: a plain executemany is much faster
-                connection.execute(segments.insert(), [
-                    dict(outlet_id=outlet_id, segment_hash=digest, text=candidates[digest], article_count=0,
-                         first_seen_at=now, last_seen_at=now, status="auto") for digest in unknown])
-            stored = {}  # hash → (id, article count)
-            for chunk in _chunks(sorted(candidates)):
-                stored.update((row.segment_hash, (row.id, row.article_count)) for row in connection.execute(
-                    select(segments.c.segment_hash, segments.c.id, segments.c.article_count).where(
-                        segments.c.outlet_id == outlet_id, segments.c.segment_hash.in_(chunk))))
-            # Under the lock, a segment's count grows by exactly the occurrences this load adds.
-            added = Counter(connection.execute(
-                _insert(connection, occurrences).on_conflict_do_nothing().returning(occurrences.c.segment_id),
-                [{"segment_id": stored[digest][0], "canonical_url": url}
-                 for digest, urls in sorted(seen_in.items()) for url in sorted(urls)]).scalars())
-            if added:
-                connection.execute(segments.update().where(segments.c.id == bindparam("segment_id")).values(
-                    article_count=bindparam("count"), last_seen_at=now),
-                    [{"segment_id": sid, "count": count + added[sid]} for sid, count in sorted(stored.values()) if sid in added])
-            for chunk in _chunks(sorted(sid for sid, _ in stored.values() if sid not in added)):
-                connection.execute(segments.update().where(segments.c.id.in_(chunk)).values(last_seen_at=now))
-        remove.update(connection.execute(select(segments.c.segment_hash).where(
-            segments.c.outlet_id == outlet_id, segment_is_active())).scalars())
+    seen = {}  # (outlet, hash, article) → paragraph text
+    for article in articles:
+        for digest, text_ in candidate_segments(article, hashes and hashes.get(article.canonical_url)).items():
+            seen[(article.outlet, digest, article.canonical_url)] = text_
+    if seen:
+        _stage(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
+               ["outlet_id", "segment_hash", "canonical_url", "text"], [(*key, text_) for key, text_ in seen.items()],
+               joined=True)
+        now = _now()
+        connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
+        connection.execute(_NEW_SEGMENTS, {"now": now})
+        connection.execute(_NEW_OCCURRENCES)
+    remove: dict[str, set[str]] = {outlet_id: set() for outlet_id in outlet_ids}
+    for outlet_id, digest in connection.execute(select(segments.c.outlet_id, segments.c.segment_hash).where(
+            segments.c.outlet_id.in_(outlet_ids), segment_is_active())):
+        remove[outlet_id].add(digest)
     return remove
 
 
@@ -279,6 +331,45 @@ def article_values(article: Article, run_id: str, now: datetime) -> dict:
                 **{name: getattr(article, name) for name in _CONTENT_FIELDS})
 
 
+def _insert_new(connection, articles: list[Article], run_id: str, now: datetime) -> dict[str, int]:
+    """Insert ``articles`` (not stored when last read), in canonical-URL order; canonical URL → id of
+    each one inserted. One another load inserted meanwhile is left alone here (ON CONFLICT DO NOTHING)."""
+    table = ArticleRow.__table__
+    rows = [article_values(article, run_id, now) for article in articles]
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    bind = _bind_values(connection, table, columns)
+    if connection.dialect.name == "postgresql":
+        # COPY into a staging table shaped like articles, then one INSERT … SELECT: no statement of
+        # thousands of parameters to build, send and parse, as an executemany of wide rows needs.
+        _stage(connection, "staged_articles", "articles", columns, (bind(row.values()) for row in rows))
+        return dict(connection.exec_driver_sql(
+            f"INSERT INTO articles ({names}) SELECT {names} FROM staged_articles ORDER BY canonical_url "
+            f"ON CONFLICT (canonical_url) DO NOTHING RETURNING canonical_url, id").all())
+    # SQLite: this transaction has held the database's one write lock since it read what is stored,
+    # so every article goes in; the ids are read back (an executemany returns none).
+    connection.exec_driver_sql(f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))}) "
+                               f"ON CONFLICT (canonical_url) DO NOTHING", [bind(row.values()) for row in rows])
+    urls = [article.canonical_url for article in articles]
+    return {url: article_id for chunk in _chunks(urls) for url, article_id in connection.execute(
+        select(table.c.canonical_url, table.c.id).where(table.c.canonical_url.in_(chunk)))}
+
+
+_FIRST_VERSION_COPIES = ("title", "body", "authors", "published_at", "modified_at", "content_hash", "warc_file",
+                         "warc_offset", "extractor_version", "cleaning_hash")
+
+
+def _add_first_versions(connection, article_ids: list[int], run_id: str, now: datetime) -> None:
+    """Version 1 of each newly inserted article, copied from its row in the database."""
+    table, versions = ArticleRow.__table__, ArticleVersionRow.__table__
+    columns = ["article_id", "version", "changed_fields", *_FIRST_VERSION_COPIES, "run_id", "created_at"]
+    for chunk in _chunks(sorted(article_ids)):
+        connection.execute(versions.insert().from_select(columns, select(
+            table.c.id, table.c.version, literal([], versions.c.changed_fields.type),
+            *(table.c[name] for name in _FIRST_VERSION_COPIES),
+            literal(run_id, versions.c.run_id.type), literal(now, UTCDateTime)).where(table.c.id.in_(chunk))))
+
+
 def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
     """Upsert one batch (sorted by canonical URL) and add a version for each new or changed content.
 
@@ -289,18 +380,12 @@ def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
     table, versions = ArticleRow.__table__, ArticleVersionRow.__table__
     now = _now()
     urls = [article.canonical_url for article in articles]
-    stored = dict(connection.execute(select(table.c.canonical_url, table.c.content_hash)
-                                     .where(table.c.canonical_url.in_(urls))).all())
+    stored = {url: digest for chunk in _chunks(urls) for url, digest in connection.execute(
+        select(table.c.canonical_url, table.c.content_hash).where(table.c.canonical_url.in_(chunk)))}
     fresh = [article for article in articles if article.canonical_url not in stored]
-    inserted = {}
-    if fresh:
-        inserted = dict(connection.execute(
-            _insert(connection, table).on_conflict_do_nothing(index_elements=["canonical_url"])
-            .returning(table.c.canonical_url, table.c.id),
-            [article_values(article, run_id, now) for article in fresh]).all())
+    inserted = _insert_new(connection, fresh, run_id, now) if fresh else {}
     if inserted:
-        connection.execute(versions.insert(), [_version_row(article, inserted[article.canonical_url], 1, [], run_id, now)
-                                               for article in fresh if article.canonical_url in inserted])
+        _add_first_versions(connection, list(inserted.values()), run_id, now)
     # Changed content, and articles another load inserted since the first read: compare under lock.
     suspects = [article for article in articles if article.canonical_url not in inserted
                 and stored.get(article.canonical_url) != article.content_hash]
@@ -350,12 +435,14 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
     load with a WarehouseError; earlier batches stay, and loading the run again completes it.
     """
     by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
+    hashes = {url: paragraph_hashes(article) for url, article in by_url.items()}
     try:
-        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()))
+        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()), hashes)
     except SQLAlchemyError as exc:
         raise WarehouseError(f"load of run {run_id} rolled back, nothing written: learning boilerplate failed: "
                              f"{_reason(exc)}") from exc
-    cleaned = [without_segments(by_url[url], boilerplate) for url in sorted(by_url)]
+    cleaned = [without_segments(article, boilerplate[article.outlet], hashes[url])
+               for url, article in sorted(by_url.items())]
     batches = [cleaned[start:start + batch_size] for start in range(0, len(cleaned), batch_size)]
     new = updated = unchanged = 0
     for number, batch in enumerate(batches, 1):

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from sqlalchemy import select, update
 
-from models.tables import ArticleRow, BoilerplateSegmentRow
+from models.tables import ArticleRow, BoilerplateOccurrenceRow, BoilerplateSegmentRow
 from models.warehouse import connect, load_articles, start_run, upgrade
 from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
@@ -15,6 +15,7 @@ from newsetl.settings import load_settings
 from newsetl.window import Window
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
+from transforms.boilerplate import segment_hash
 from transforms.normalize import content_hash
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
@@ -61,6 +62,34 @@ def test_learning_does_not_depend_on_order(tmp_path):
     _, forward_bodies, forward = load(f"sqlite:///{tmp_path / 'a.db'}", corpus())
     _, backward_bodies, backward = load(f"sqlite:///{tmp_path / 'b.db'}", list(reversed(corpus())))
     assert forward == backward and forward_bodies == backward_bodies
+
+
+def test_a_rerun_writes_nothing_and_a_later_load_counts_only_articles_not_counted_yet(warehouse_url):
+    engine, _, _ = load(warehouse_url, corpus())
+
+    def learned():
+        with engine.connect() as connection:
+            segments = {row.segment_hash: row for row in connection.execute(select(BoilerplateSegmentRow))}
+            occurrences = set(connection.execute(select(BoilerplateOccurrenceRow.segment_id,
+                                                        BoilerplateOccurrenceRow.canonical_url)).all())
+        return segments, occurrences
+
+    before = learned()
+    start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
+    load_articles(engine, list(reversed(corpus())), "run-2")
+    assert learned() == before  # not a count, not a last_seen_at
+
+    start_run(engine, "run-3", get_outlet("slobodenpecat"), Window())
+    later = [article(n, [f"Story {n} opens.", f"Details of story {n}.", APPEAL]) for n in (20, 21)]
+    load_articles(engine, [corpus()[0], *later], "run-3")
+    segments, occurrences = learned()
+    appeal = segment_hash(APPEAL)
+    assert segments[appeal].article_count == 22 and segments[appeal].last_seen_at > before[0][appeal].last_seen_at
+    assert len(occurrences) == len(before[1]) + 2 * 3  # the two new articles' three paragraphs each
+    for digest, row in before[0].items():
+        if digest != appeal:
+            assert segments[digest] == row, row.text  # counted before, or in the old article only: untouched
+    engine.dispose()
 
 
 def test_people_can_confirm_or_ignore_a_segment(tmp_path):

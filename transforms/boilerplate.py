@@ -19,7 +19,11 @@ EDGE_PARAGRAPHS = 4  # boilerplate sits at the start or the end of a body: only 
 
 
 def normalize_segment(text: str) -> str:
-    return " ".join(text.split()).casefold()  # split() and re's \s agree on whitespace; split is twice as fast
+    # Most paragraphs are already normalised: printable text has no whitespace but the plain space,
+    # so without a double, leading or trailing space split-and-join would give it back unchanged.
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(text.split())  # split() and re's \s agree on whitespace; split is twice as fast
+    return text.casefold()
 
 
 def segment_hash(text: str) -> str:
@@ -29,24 +33,33 @@ def segment_hash(text: str) -> str:
 def paragraphs_of(article: Article | str) -> list[str]:
     """The paragraphs of an article's body (or of a body given as text)."""
     body = article if isinstance(article, str) else article.body
-    return [p for p in body.split("\n\n") if p.strip()]
+    return [p for p in body.split("\n\n") if p and not p.isspace()]  # as p.strip(), without a copy
 
 
-def candidate_segments(article: Article) -> dict[str, str]:
+def paragraph_hashes(article: Article) -> list[str]:
+    """The hash of each paragraph, in order: computed once per load, for learning and for removing."""
+    return [segment_hash(p) for p in paragraphs_of(article)]
+
+
+def candidate_segments(article: Article, hashes: list[str] | None = None) -> dict[str, str]:
     """hash → text of the paragraphs at the edges of the body, where boilerplate lives."""
     paragraphs = paragraphs_of(article)
-    edges = paragraphs[:EDGE_PARAGRAPHS] + paragraphs[-EDGE_PARAGRAPHS:]
-    return {segment_hash(p): p for p in edges}
+    hashed = list(zip(paragraph_hashes(article) if hashes is None else hashes, paragraphs, strict=True))
+    return dict(hashed[:EDGE_PARAGRAPHS] + hashed[-EDGE_PARAGRAPHS:])
 
 
-def without_segments(article: Article, boilerplate: set[str]) -> Article:
+def without_segments(article: Article, boilerplate: set[str], hashes: list[str] | None = None) -> Article:
     """The article with every paragraph whose hash is in ``boilerplate`` removed."""
     paragraphs = paragraphs_of(article)
-    kept = [p for p in paragraphs if segment_hash(p) not in boilerplate]
-    if len(kept) == len(paragraphs):
+    hashes = paragraph_hashes(article) if hashes is None else hashes
+    if boilerplate.isdisjoint(hashes):
         return article
+    kept = [p for digest, p in zip(hashes, paragraphs, strict=True) if digest not in boilerplate]
+    dropped = [p for digest, p in zip(hashes, paragraphs, strict=True) if digest in boilerplate]
     body = "\n\n".join(kept)
     removed = dict(article.removed)
-    removed["learned"] = removed.get("learned", 0) + len(paragraphs) - len(kept)
-    return replace(article, body=body, word_count=count_words(body),
+    removed["learned"] = removed.get("learned", 0) + len(dropped)
+    # Words never span paragraphs, so the body's count drops by exactly the dropped paragraphs' words.
+    word_count = article.word_count - sum(count_words(p) for p in dropped)
+    return replace(article, body=body, word_count=word_count,
                    content_hash=content_hash(article.title, body), removed=removed)
