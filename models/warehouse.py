@@ -34,7 +34,7 @@ from models.tables import (
 from models.translations import link_translations
 from newsetl.registry import Outlet
 from newsetl.window import Window
-from transforms.boilerplate import MIN_ARTICLES, candidate_segments, paragraph_hashes, without_segments
+from transforms.boilerplate import MIN_ARTICLES, candidate_segments, hash_paragraphs, without_segments
 from transforms.records import Article
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -232,12 +232,15 @@ def _bind_values(connection, table, columns):
     """Row values → what the driver is given for ``columns``, exactly as SQLAlchemy binds them
     (JSON serialised, times checked and made UTC), for statements run on the driver directly."""
     dialect = connection.dialect
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    processors = [(position, process) for position, name in enumerate(columns)
+                  if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
 
     def bind(values) -> tuple:
+        values = list(values)
         try:
-            return tuple(value if process is None else process(value)
-                         for process, value in zip(processors, values, strict=True))
+            for position, process in processors:
+                values[position] = process(values[position])
+            return tuple(values)
         except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a value it cannot bind
             raise StatementError(f"({exc.__class__.__name__}) {exc}", f"rows for {table.name}", None, exc) from exc
     return bind
@@ -288,11 +291,13 @@ _NEW_OCCURRENCES = text("""
     ON CONFLICT (segment_id, canonical_url) DO NOTHING""")  # WHERE: SQLite would read ON CONFLICT as the join's
 
 
-def learn_boilerplate(connection, articles: list[Article], hashes: dict[str, list[str]] | None = None) -> dict[str, set[str]]:
+def learn_boilerplate(connection, articles: list[Article],
+                      candidates: dict[str, dict[str, str]] | None = None) -> dict[str, set[str]]:
     """Record where candidate segments occur; return, per outlet, the hashes to remove per its counts.
 
     Counts are of distinct articles, so a re-run or another order learns the same, and a re-run
-    writes nothing. ``hashes`` (canonical URL → paragraph hashes) spares hashing them again.
+    writes nothing. ``candidates`` (canonical URL → hash → text, from ``hash_paragraphs``) spares
+    hashing the paragraphs again.
     """
     segments = BoilerplateSegmentRow.__table__
     outlet_ids = sorted({a.outlet for a in articles})
@@ -301,7 +306,8 @@ def learn_boilerplate(connection, articles: list[Article], hashes: dict[str, lis
     _take_turns(connection, outlet_ids)
     seen = {}  # (outlet, hash, article) → paragraph text
     for article in articles:
-        for digest, text_ in candidate_segments(article, hashes and hashes.get(article.canonical_url)).items():
+        found = candidates[article.canonical_url] if candidates else candidate_segments(article)
+        for digest, text_ in found.items():
             seen[(article.outlet, digest, article.canonical_url)] = text_
     if seen:
         _stage(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
@@ -435,12 +441,15 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
     load with a WarehouseError; earlier batches stay, and loading the run again completes it.
     """
     by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
-    hashes = {url: paragraph_hashes(article) for url, article in by_url.items()}
+    hashes, candidates = {}, {}
+    for url, article in by_url.items():
+        hashes[url], candidates[url] = hash_paragraphs(article)
     try:
-        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()), hashes)
+        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()), candidates)
     except SQLAlchemyError as exc:
         raise WarehouseError(f"load of run {run_id} rolled back, nothing written: learning boilerplate failed: "
                              f"{_reason(exc)}") from exc
+    del candidates
     cleaned = [without_segments(article, boilerplate[article.outlet], hashes[url])
                for url, article in sorted(by_url.items())]
     batches = [cleaned[start:start + batch_size] for start in range(0, len(cleaned), batch_size)]

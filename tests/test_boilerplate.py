@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from sqlalchemy import select, update
@@ -15,8 +16,8 @@ from newsetl.settings import load_settings
 from newsetl.window import Window
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
-from transforms.boilerplate import segment_hash
-from transforms.normalize import content_hash
+from transforms.boilerplate import segment_hash, without_segments
+from transforms.normalize import content_hash, count_words, squeeze_whitespace
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
           "free for every reader, whatever they can pay.")
@@ -123,3 +124,18 @@ def test_the_outlets_appeal_is_removed_without_its_rules(data_dir, replay, tmp_p
     engine.dispose()
     for expected in site.articles:
         assert bodies[expected.url] == "\n\n".join(expected.body_paragraphs), expected.url
+
+
+def test_whitespace_squeezing_and_word_counts_after_removal_match_the_plain_ways():
+    rng = random.Random(7)
+    characters = ["a", "Ж", "ß", " ", " ", "\n", "\n", "\t", "\r", "\xa0", "\u3000", "\u2028", "\x85", "字"]
+    for _ in range(20_000):
+        text = "".join(rng.choices(characters, k=rng.randint(0, 10)))
+        assert squeeze_whitespace(text) == " ".join(text.split()), repr(text)
+    kept, dropped = ["Прв пасус, со зборови.", "字字 and more\twords"], [APPEAL, "Read  more\n here"]
+    body = "\n\n".join([kept[0], dropped[0], kept[1], dropped[1]])
+    original = replace(make_article(1), body=body, word_count=count_words(body))
+    cleaned = without_segments(original, {segment_hash(p) for p in dropped})
+    assert cleaned.body == "\n\n".join(kept)
+    assert cleaned.word_count == count_words(cleaned.body) and cleaned.removed["learned"] == 2
+    assert cleaned.content_hash == content_hash(original.title, "\n\n".join(kept))

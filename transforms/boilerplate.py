@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from transforms.normalize import content_hash, count_words
+from transforms.normalize import content_hash, count_words, squeeze_whitespace
 from transforms.records import Article
 
 MIN_ARTICLES = 3  # a paragraph in this many articles of one outlet is boilerplate; two may be a quote
@@ -19,11 +19,7 @@ EDGE_PARAGRAPHS = 4  # boilerplate sits at the start or the end of a body: only 
 
 
 def normalize_segment(text: str) -> str:
-    # Most paragraphs are already normalised: printable text has no whitespace but the plain space,
-    # so without a double, leading or trailing space split-and-join would give it back unchanged.
-    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
-        text = " ".join(text.split())  # split() and re's \s agree on whitespace; split is twice as fast
-    return text.casefold()
+    return squeeze_whitespace(text).casefold()
 
 
 def segment_hash(text: str) -> str:
@@ -36,24 +32,26 @@ def paragraphs_of(article: Article | str) -> list[str]:
     return [p for p in body.split("\n\n") if p and not p.isspace()]  # as p.strip(), without a copy
 
 
-def paragraph_hashes(article: Article) -> list[str]:
-    """The hash of each paragraph, in order: computed once per load, for learning and for removing."""
-    return [segment_hash(p) for p in paragraphs_of(article)]
-
-
-def candidate_segments(article: Article, hashes: list[str] | None = None) -> dict[str, str]:
-    """hash → text of the paragraphs at the edges of the body, where boilerplate lives."""
+def hash_paragraphs(article: Article) -> tuple[list[str], dict[str, str]]:
+    """The hash of each paragraph in order, and hash → text of the candidates: the paragraphs at the
+    edges of the body, where boilerplate lives. Computed once per load, for learning and removing."""
     paragraphs = paragraphs_of(article)
-    hashed = list(zip(paragraph_hashes(article) if hashes is None else hashes, paragraphs, strict=True))
-    return dict(hashed[:EDGE_PARAGRAPHS] + hashed[-EDGE_PARAGRAPHS:])
+    hashes = [segment_hash(p) for p in paragraphs]
+    edges = list(zip(hashes, paragraphs, strict=True))
+    return hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:])
+
+
+def candidate_segments(article: Article) -> dict[str, str]:
+    """hash → text of the paragraphs at the edges of the body."""
+    return hash_paragraphs(article)[1]
 
 
 def without_segments(article: Article, boilerplate: set[str], hashes: list[str] | None = None) -> Article:
     """The article with every paragraph whose hash is in ``boilerplate`` removed."""
-    paragraphs = paragraphs_of(article)
-    hashes = paragraph_hashes(article) if hashes is None else hashes
+    hashes = hash_paragraphs(article)[0] if hashes is None else hashes
     if boilerplate.isdisjoint(hashes):
         return article
+    paragraphs = paragraphs_of(article)
     kept = [p for digest, p in zip(hashes, paragraphs, strict=True) if digest not in boilerplate]
     dropped = [p for digest, p in zip(hashes, paragraphs, strict=True) if digest in boilerplate]
     body = "\n\n".join(kept)

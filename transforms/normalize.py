@@ -27,10 +27,20 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def squeeze_whitespace(text: str) -> str:
+    """``" ".join(text.split())`` (as re's \\s+ → " " and strip, twice as fast), and five times faster
+    on the usual text, whose only whitespace is single spaces and single or double line breaks."""
+    flat = text.replace("\n\n", " ").replace("\n", " ")
+    # Printable: no whitespace left but the plain space; so one space per run of it, none at the ends,
+    # means the same as split-and-join.
+    if flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " ":
+        return flat
+    return " ".join(text.split())
+
+
 def content_hash(title: str, body: str) -> str:
     """Hash of what an analyst reads; whitespace differences are not an edit."""
-    normalized = " ".join(f"{title}\n{body}".split())  # as re's \s+ → " ", twice as fast
-    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+    return hashlib.sha256(squeeze_whitespace(f"{title}\n{body}").encode("utf-8")).hexdigest()
 
 
 def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
