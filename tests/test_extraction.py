@@ -62,3 +62,19 @@ def test_seed_article(fixture_server):
     assert "Sloboden Pechat" not in article.title and article.title_flags == ["video"]
     assert article.language == "en"
     assert article.published_at.astimezone(timezone.utc) == seed.published.astimezone(timezone.utc)
+
+
+def test_the_pages_tree_reads_as_trafilaturas_own(fixture_server):
+    """The chain parses with its own lxml parser (element lookup in C): trafilatura reads the same body
+    from that tree as from its own parser's, and what is not HTML is refused as trafilatura refuses it."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    from transforms.extract import _TRAFILATURA_OPTIONS, _parse
+
+    for site in SITES.values():
+        html = fetch(fixture_server, site.articles[0].url)
+        ours, theirs = (trafilatura.bare_extraction(parse(html), **_TRAFILATURA_OPTIONS) for parse in (_parse, load_html))
+        assert ours.text == theirs.text and ours.text
+    for not_html in (b"just some text", b"{\"json\": true}"):
+        assert (_parse(not_html) is None) == (load_html(not_html) is None)
