@@ -9,6 +9,7 @@ loads of the same articles at once end as if one had run after the other.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -246,10 +247,12 @@ def _bind_values(connection, table, columns):
     return bind
 
 
-def _stage(connection, name: str, source: str, columns: list[str], rows, joined: bool = False) -> None:
-    """A temporary table ``name`` of this transaction, with ``columns`` typed as in the ``source``
-    tables, holding ``rows``: PostgreSQL COPYs them, SQLite takes one executemany. Set-based
-    statements then join it, instead of a statement per row."""
+@contextmanager
+def _staged(connection, name: str, source: str, columns: list[str], rows, joined: bool = False):
+    """A temporary table ``name``, with ``columns`` typed as in the ``source`` tables, holding
+    ``rows`` for the statements run inside: PostgreSQL COPYs them, SQLite takes one executemany.
+    Set-based statements then join it, instead of a statement per row. Gone at the end (on
+    PostgreSQL with the transaction)."""
     names = ", ".join(columns)
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {names} FROM {source} LIMIT 0")
@@ -258,10 +261,12 @@ def _stage(connection, name: str, source: str, columns: list[str], rows, joined:
                 copy.write_row(row)
         if joined:  # a temporary table has no statistics otherwise, and joins over it are planned blind
             connection.exec_driver_sql(f"ANALYZE {name}")
+        yield
     else:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
         connection.exec_driver_sql(f"CREATE TEMP TABLE {name} AS SELECT {names} FROM {source} LIMIT 0")
         connection.exec_driver_sql(f"INSERT INTO {name} ({names}) VALUES ({', '.join('?' * len(columns))})", list(rows))
+        yield
+        connection.exec_driver_sql(f"DROP TABLE temp.{name}")  # a failure rolls its creation back instead
 
 
 # Learning in three set-based statements over the staged (outlet, segment, article) triples. Exact
@@ -310,13 +315,13 @@ def learn_boilerplate(connection, articles: list[Article],
         for digest, text_ in found.items():
             seen[(article.outlet, digest, article.canonical_url)] = text_
     if seen:
-        _stage(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
-               ["outlet_id", "segment_hash", "canonical_url", "text"], [(*key, text_) for key, text_ in seen.items()],
-               joined=True)
         now = _now()
-        connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
-        connection.execute(_NEW_SEGMENTS, {"now": now})
-        connection.execute(_NEW_OCCURRENCES)
+        with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
+                     ["outlet_id", "segment_hash", "canonical_url", "text"],
+                     [(*key, text_) for key, text_ in seen.items()], joined=True):
+            connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
+            connection.execute(_NEW_SEGMENTS, {"now": now})
+            connection.execute(_NEW_OCCURRENCES)
     remove: dict[str, set[str]] = {outlet_id: set() for outlet_id in outlet_ids}
     for outlet_id, digest in connection.execute(select(segments.c.outlet_id, segments.c.segment_hash).where(
             segments.c.outlet_id.in_(outlet_ids), segment_is_active())):
@@ -348,10 +353,10 @@ def _insert_new(connection, articles: list[Article], run_id: str, now: datetime)
     if connection.dialect.name == "postgresql":
         # COPY into a staging table shaped like articles, then one INSERT … SELECT: no statement of
         # thousands of parameters to build, send and parse, as an executemany of wide rows needs.
-        _stage(connection, "staged_articles", "articles", columns, (bind(row.values()) for row in rows))
-        return dict(connection.exec_driver_sql(
-            f"INSERT INTO articles ({names}) SELECT {names} FROM staged_articles ORDER BY canonical_url "
-            f"ON CONFLICT (canonical_url) DO NOTHING RETURNING canonical_url, id").all())
+        with _staged(connection, "staged_articles", "articles", columns, (bind(row.values()) for row in rows)):
+            return dict(connection.exec_driver_sql(
+                f"INSERT INTO articles ({names}) SELECT {names} FROM staged_articles ORDER BY canonical_url "
+                f"ON CONFLICT (canonical_url) DO NOTHING RETURNING canonical_url, id").all())
     # SQLite: this transaction has held the database's one write lock since it read what is stored,
     # so every article goes in; the ids are read back (an executemany returns none).
     connection.exec_driver_sql(f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))}) "
