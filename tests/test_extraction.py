@@ -6,13 +6,13 @@ server), so a new outlet is covered the moment its fixtures exist.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from newsetl.demo import fixture_outlets
 from newsetl.fixture_sites import load_site
-from newsetl.registry import get_outlet
+from newsetl.registry import get_outlet, outlet_for_url
 from tests.support import appeal_sentences, fetch
 from transforms.clean import split_title_flags
 from transforms.extract import extract
@@ -78,3 +78,35 @@ def test_the_pages_tree_reads_as_trafilaturas_own(fixture_server):
         assert ours.text == theirs.text and ours.text
     for not_html in (b"just some text", b"{\"json\": true}"):
         assert (_parse(not_html) is None) == (load_html(not_html) is None)
+
+
+# --- how the body is read: precision for pages that declare an article, checked when it reads little
+
+_SENTENCE = "The council met on Tuesday evening to discuss the new budget for the city's parks and its libraries. "
+_STORY = [f"{_SENTENCE * 2}Paragraph {i} adds a detail about the vote and what comes next." for i in range(8)]
+_BOX = "Get our morning briefing in your inbox every weekday, with the stories that matter most to the city."
+_URL = "https://news.example.org/2024/council-budget"
+
+
+def _page(declares_article: bool, article_html: str) -> str:
+    meta = '<meta property="og:type" content="article">' if declares_article else ""
+    return (f"<html><head><title>Council budget</title>{meta}</head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Council budget</h1>{article_html}</article><footer>About us</footer></body></html>")
+
+
+def _body(html: str) -> list[str]:
+    outlet = outlet_for_url(_URL)
+    return to_article(extract(html, _URL, outlet), outlet, edition="en", run_id="test",
+                      fetched_at=datetime(2024, 5, 1, tzinfo=timezone.utc)).body.split("\n\n")
+
+
+def test_a_declared_article_is_read_with_precision():
+    story = "".join(f"<p>{p}</p>" for p in _STORY) + f"<div class='story-bottom'><p>{_BOX}</p></div>"
+    assert _body(_page(True, story)) == _STORY  # the box under the story is not the article
+    assert _body(_page(False, story)) == [*_STORY, _BOX]  # a page that declares nothing keeps the balanced reading
+
+
+def test_a_declared_article_that_the_fast_precise_reading_misses_comes_out_whole():
+    # The story sits in a <header>, which precision prunes; fast mode then finds nothing, the full cascade finds it.
+    story = "<header>" + "".join(f"<p>{p}</p>" for p in _STORY) + "</header>"
+    assert _body(_page(True, story)) == _STORY
