@@ -447,7 +447,7 @@ def update_doc(summary: dict, doc: Path = DOC) -> None:
 # --- main ----------------------------------------------------------------------------------------
 
 def evaluate(testdata: Path, sets: list[str], limit: int | None, details: Path | None = None,
-             speed_rounds: int = 3) -> dict:
+             speed_rounds: int = 5) -> dict:
     from transforms.stage import MIN_WORDS  # the pipeline's too-short floor, whatever it is today
 
     results: dict[str, dict] = {}
@@ -502,7 +502,7 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {','.join(SETS)}")
     parser.add_argument("--limit", type=int, help="only the first N pages of each set (sorted by id)")
     parser.add_argument("--details", type=Path, help="also write every page's output of every system here (JSON lines)")
-    parser.add_argument("--speed-rounds", type=int, default=3,
+    parser.add_argument("--speed-rounds", type=int, default=5,
                         help="alternating CPU-time rounds of the chain vs bare trafilatura on ScrapingHub (0: skip)")
     args = parser.parse_args()
     sets = list(dict.fromkeys(s.strip() for s in args.sets.split(",") if s.strip()))
