@@ -270,3 +270,26 @@ class SyndicationMemberRow(Base):
                                             comment="Cluster")
     similarity: Mapped[float] = mapped_column(Float, comment="Jaccard similarity of the body's word 4-gram shingles to the "
                                                              "representative's, 0..1 (1 for the representative)")
+
+
+class QualityCheckRow(Base):
+    __tablename__ = "quality_checks"
+    __table_args__ = (
+        UniqueConstraint("run_id", "check_name"),
+        {"comment": "Quality gates of each run against the outlet's recent baseline: pass, warn or fail, with the numbers."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id", ondelete="CASCADE"), index=True,
+                                        comment="Run checked")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet of the run")
+    check_name: Mapped[str] = mapped_column(String(40), comment="Which gate: volume, completeness_title, "
+                                                                "completeness_published, completeness_author, "
+                                                                "body_length, boilerplate, language_mix")
+    status: Mapped[str] = mapped_column(String(10), comment="pass, warn or fail (a fail fails the Airflow task)")
+    measured: Mapped[float | None] = mapped_column(Float, comment="The run's value (a count, share or median); null "
+                                                                 "when there was nothing to measure")
+    baseline: Mapped[float | None] = mapped_column(Float, comment="The outlet's recent value it was compared with; "
+                                                                 "null without enough history")
+    message: Mapped[str] = mapped_column(Text, comment="What was found, in words and numbers")
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the check ran (UTC)")
