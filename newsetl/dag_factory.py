@@ -1,7 +1,8 @@
-"""Build one Airflow DAG per registry outlet: plan → crawl → extract → load over the data interval.
+"""Build one Airflow DAG per registry outlet: plan → crawl → extract → load → quality over the data interval.
 
 Tasks import the pipeline lazily, so parsing the DAG folder stays cheap; XCom carries the run
-plan (paths and ids) and stage summaries, never article data.
+plan (paths and ids) and stage summaries, never article data. A failing task and a run that misses
+its deadline are reported through ``RunAlertNotifier``.
 """
 
 from __future__ import annotations
@@ -9,17 +10,34 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from newsetl.airflow_local import CRAWL_POOL, WAREHOUSE_CONN_ID
+from newsetl.alerts import RunAlertNotifier
 from newsetl.registry import Outlet, load_registry
 
-WAREHOUSE_CONN_ID = "news_warehouse"
 DAILY_AT_MIDNIGHT = "0 0 * * *"
 # Updated by every successful load; the warehouse maintenance DAG is scheduled on it.
 WAREHOUSE_ARTICLES = Asset(name="news_warehouse_articles", uri="newsetl://warehouse/articles")
 # Task retries; tests and `airflow dags test` runs set 0 to fail fast.
 TASK_RETRIES = int(os.environ.get("NEWSETL_TASK_RETRIES", "2"))
+RUN_DEADLINE_ENV = "NEWSETL_RUN_DEADLINE_HOURS"
+
+
+def run_deadline() -> DeadlineAlert | None:
+    """A daily run must finish NEWSETL_RUN_DEADLINE_HOURS (default 6; "off": no deadline) after its
+    data interval ends, i.e. a day and that many hours after its logical date (the interval's start)."""
+    value = os.environ.get(RUN_DEADLINE_ENV, "6").strip().lower()
+    if value == "off":
+        return None
+    try:
+        hours = float(value)
+    except ValueError:
+        raise ValueError(f"{RUN_DEADLINE_ENV}={value!r}: use a number of hours or off") from None
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(days=1, hours=hours),
+                         callback=AsyncCallback(RunAlertNotifier, kwargs={"event": "deadline_missed"}),
+                         name="daily run finished")
 
 
 def warehouse_url_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str | None:
@@ -76,9 +94,11 @@ def build_outlet_dag(outlet: Outlet):
         max_active_runs=1,
         tags=["news", outlet.id, outlet.cms, *outlet.languages],
         default_args={"retries": TASK_RETRIES, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                      "execution_timeout": timedelta(hours=2)},
-        doc_md=f"Crawl → extract → load for **{outlet.name}**, one data interval (a day in "
-               f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`.",
+                      "execution_timeout": timedelta(hours=2), "on_failure_callback": RunAlertNotifier()},
+        deadline=run_deadline(),
+        doc_md=f"Crawl → extract → load → quality checks for **{outlet.name}**, one data interval (a day in "
+               f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`; crawls "
+               f"share the pool `{CRAWL_POOL}`.",
     )
     def outlet_pipeline():
         @task
@@ -93,13 +113,14 @@ def build_outlet_dag(outlet: Outlet):
             run_id = f"{outlet.id}__{context['dag_run'].run_id}"
             return plan_run(outlet.id, window, settings, run_id).to_dict()
 
-        @task
+        @task(pool=CRAWL_POOL)
         def crawl(plan: dict) -> dict:
-            from newsetl.pipeline import crawl_stage
+            from newsetl.pipeline import check_crawl, crawl_stage
             from newsetl.settings import load_settings
 
+            settings = load_settings(plan["warehouse_url"])
             with _failing_run(plan):
-                return crawl_stage(_plan_from_xcom(plan), load_settings(plan["warehouse_url"]))
+                return check_crawl(crawl_stage(_plan_from_xcom(plan), settings), settings.max_error_rate)
 
         @task
         def extract(plan: dict, crawled: dict) -> dict:
@@ -108,15 +129,21 @@ def build_outlet_dag(outlet: Outlet):
             with _failing_run(plan):
                 return transform_stage(_plan_from_xcom(plan))
 
-        @task
+        @task(outlets=[WAREHOUSE_ARTICLES])
         def load(plan: dict, extracted: dict) -> dict:
             from newsetl.pipeline import load_stage
 
             with _failing_run(plan):
                 return load_stage(_plan_from_xcom(plan)).to_dict()
 
+        @task
+        def quality(plan: dict, loaded: dict) -> dict:
+            from newsetl.quality import enforce, run_quality_checks
+
+            return enforce(run_quality_checks(plan["warehouse_url"], plan["run_id"]))
+
         planned = plan()
-        load(planned, extract(planned, crawl(planned)))
+        quality(planned, load(planned, extract(planned, crawl(planned))))
 
     return outlet_pipeline()
 

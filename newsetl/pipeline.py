@@ -31,7 +31,7 @@ from newsetl.registry import get_outlet
 from newsetl.settings import Settings, load_settings
 from newsetl.window import Window
 from scrapers.archive import read_fetch_log, read_warc_html
-from scrapers.crawl import crawl
+from scrapers.crawl import CrawlFailed, crawl
 from transforms.extract import extract
 from transforms.normalize import to_article
 from transforms.stage import read_articles, transform_run
@@ -135,6 +135,17 @@ def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = N
         "errors": result.failed_requests,
         "unchanged_not_fetched": result.unchanged_not_fetched,
     })
+
+
+def check_crawl(crawled: dict, max_error_rate: float) -> dict:
+    """Fail a crawl whose share of failed requests passes ``max_error_rate`` (a crawl with no
+    successful response at all has failed already); return the summary with its error rate."""
+    requests = crawled["pages_fetched"] + crawled["errors"]
+    rate = crawled["errors"] / requests if requests else 1.0
+    if rate > max_error_rate:
+        raise CrawlFailed(f"{crawled['errors']} of {requests} requests failed: error rate {rate:.0%} passes the "
+                          f"threshold {max_error_rate:.0%} (NEWSETL_MAX_ERROR_RATE)")
+    return {**crawled, "error_rate": round(rate, 4)}
 
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None) -> dict:

@@ -7,6 +7,7 @@
 | NEWSETL_REPLAY_URL | unset | send every outlet request to this server (fixture replay) |
 | NEWSETL_CONTACT_URL | the project's home page | contact given in the crawler's User-Agent |
 | NEWSETL_POLITENESS | on | off: no robots.txt, no AutoThrottle, 32 parallel requests (own sites, benchmarks) |
+| NEWSETL_MAX_ERROR_RATE | 0.2 | an Airflow crawl task fails when more than this share of its requests failed |
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Settings:
     replay_url: str | None
     user_agent: str
     polite: bool = True
+    max_error_rate: float = 0.2
 
     @property
     def runs_dir(self) -> Path:
@@ -46,7 +48,19 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         replay_url=os.environ.get("NEWSETL_REPLAY_URL") or None,
         user_agent=f"news-etl/{__version__} (+{contact})",
         polite=_flag("NEWSETL_POLITENESS", default=True),
+        max_error_rate=_share("NEWSETL_MAX_ERROR_RATE", default=0.2),
     )
+
+
+def _share(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        share = float(value) if value else default
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise ValueError(f"{name}={value!r}: use a share between 0 and 1, e.g. 0.2")
+    return share
 
 
 def _flag(name: str, default: bool) -> bool:

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: fixture pages over HTTP, the appeal texts, the newsetl command."""
+"""Helpers shared by the tests: fixture pages over HTTP, the appeal texts, the newsetl command, a webhook."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 
@@ -94,3 +96,27 @@ def declare_outlet_without_appeal_rules(folder, extra_drop: tuple[str, ...] = ()
     with open(os.path.join(folder, f"{NORULES}.toml"), "w", encoding="utf-8") as file:
         file.write(toml)
     return NORULES
+
+
+class Webhook:
+    """A loopback HTTP server that keeps the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from models.tables import ArticleRow, FetchLogRow
 from models.warehouse import connect
 from newsetl.fixture_sites import load_site
-from newsetl.pipeline import reextract_outlet, run_outlet
+from newsetl.pipeline import check_crawl, crawl_stage, plan_run, reextract_outlet, run_outlet
 from newsetl.settings import load_settings
 from newsetl.window import Window
 from scrapers.archive import read_warc_response
+from scrapers.crawl import CrawlFailed
 from scrapers.safety import retry_after_seconds
 from tests.support import path_of
 
@@ -160,3 +161,29 @@ def test_pages_over_the_size_cap_are_not_downloaded(data_dir, faults, replay, mo
     assert summary.articles_new == len(SITE.articles) - 1
     refused = [row for row in fetch_log(summary.run_id) if row.url == huge.url]
     assert [(row.reason, row.status) for row in refused] == [("too-large", None)]
+
+
+def test_a_crawl_whose_error_rate_passes_the_threshold_fails_with_the_numbers(data_dir, faults, replay):
+    broken = SITE.articles[:8]
+    for article in broken:
+        faults[path_of(article.url)] = (404, HTML, b"gone", {})
+    settings = load_settings()
+    plan = plan_run("slobodenpecat", Window(), settings)
+
+    crawled = crawl_stage(plan, settings)
+
+    requests = crawled["pages_fetched"] + crawled["errors"]
+    assert crawled["errors"] == len(broken) and len(broken) / requests > 0.2
+    with pytest.raises(CrawlFailed, match=rf"{len(broken)} of {requests} requests failed: error rate \d+% passes "
+                                          r"the threshold 20% \(NEWSETL_MAX_ERROR_RATE\)"):
+        check_crawl(crawled, settings.max_error_rate)
+    assert check_crawl(crawled, 0.5)["error_rate"] == round(len(broken) / requests, 4)
+
+
+def test_the_error_rate_threshold_comes_from_the_environment(monkeypatch):
+    assert load_settings().max_error_rate == 0.2
+    monkeypatch.setenv("NEWSETL_MAX_ERROR_RATE", "0.05")
+    assert load_settings().max_error_rate == 0.05
+    monkeypatch.setenv("NEWSETL_MAX_ERROR_RATE", "20%")
+    with pytest.raises(ValueError, match="NEWSETL_MAX_ERROR_RATE='20%': use a share between 0 and 1"):
+        load_settings()
