@@ -10,13 +10,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect, select, text, update
 
 from models.tables import BoilerplateSegmentRow, QualityCheckRow
 from models.warehouse import connect, downgrade, finish_run, load_articles, start_run, upgrade
 from newsetl.quality import QualityGateFailed, enforce, run_quality_checks
 from newsetl.registry import get_outlet
 from newsetl.window import Window
+from tests.test_end_to_end import readme_queries
 from transforms.normalize import content_hash, count_words
 from transforms.records import Article
 
@@ -106,6 +107,12 @@ def test_an_empty_day_where_the_outlet_usually_publishes_fails(engine, warehouse
                               "published in 14 of the previous 14 windows (3.0 articles each)")
     with pytest.raises(QualityGateFailed, match="volume: no articles published 2026-11-20"):
         enforce(list(checks.values()))
+
+    [query] = [query for query in readme_queries() if "quality_checks" in query]  # the README's, for ops
+    with engine.connect() as connection:
+        found = connection.execute(text(query)).all()
+    assert [(row.outlet_id, row.run_id, row.check_name, row.status, row.message) for row in found] == [
+        ("slobodenpecat", "day", "volume", "fail", volume.message)]
 
 
 def test_an_empty_day_of_an_outlet_that_rarely_publishes_passes(warehouse_url):
