@@ -20,6 +20,7 @@ from models.tables import ArticleRow, CrawlRunRow, MaintenanceRunRow, QualityChe
 from models.warehouse import connect
 from newsetl.airflow_local import CRAWL_POOL, free_port
 from newsetl.dag_factory import WAREHOUSE_ARTICLES
+from newsetl.demo import fixture_outlets
 from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
 from newsetl.registry import load_registry
@@ -116,18 +117,20 @@ def _metadata(env: dict, query: str) -> list[tuple]:
         return db.execute(query).fetchall()
 
 
-def test_airflow_dags_test_loads_one_day(airflow_env, fixture_server, pg_url, tmp_path):
+@pytest.mark.parametrize("outlet_id", fixture_outlets())
+def test_airflow_dags_test_loads_one_day(outlet_id, airflow_env, fixture_server, pg_url, tmp_path):
+    dag_id = f"news_{outlet_id}"
     env = {**airflow_env, "NEWSETL_REPLAY_URL": fixture_server.url, "NEWSETL_DATA_DIR": str(tmp_path / "data"),
            "AIRFLOW_CONN_NEWS_WAREHOUSE": pg_url.replace("postgresql+psycopg://", "postgresql://"),
            **DAGS_TEST_WITHOUT_DEADLINE}
-    site = load_site("slobodenpecat")
+    site = load_site(outlet_id)
     # The daily timetable's run for logical date D covers the outlet's previous calendar day.
     day = site.articles[-1].published.astimezone(site.tz).date()
     since = datetime(day.year, day.month, day.day, tzinfo=site.tz)
     loaded_articles = [a for a in site.articles if Window(since, since + timedelta(days=1)).contains(a.published)]
     expected = {a.url for a in loaded_articles}
 
-    result = subprocess.run([AIRFLOW, "dags", "test", "news_slobodenpecat", (day + timedelta(days=1)).isoformat()],
+    result = subprocess.run([AIRFLOW, "dags", "test", dag_id, (day + timedelta(days=1)).isoformat()],
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -147,7 +150,7 @@ def test_airflow_dags_test_loads_one_day(airflow_env, fixture_server, pg_url, tm
     # XCom holds summaries, paths and ids — small, and no article text.
     xcoms = {task: json.loads(value) if isinstance(value, str) else value
              for task, value in _metadata(env, "SELECT task_id, value FROM xcom WHERE key = 'return_value' "
-                                               "AND dag_id = 'news_slobodenpecat'")}
+                                               f"AND dag_id = '{dag_id}'")}
     assert set(xcoms) == {"plan", "crawl", "extract", "load", "quality"}
     assert xcoms["load"]["articles_new"] == len(expected) and xcoms["crawl"]["error_rate"] == 0
     assert xcoms["quality"]["checks"] == checks
@@ -158,7 +161,7 @@ def test_airflow_dags_test_loads_one_day(airflow_env, fixture_server, pg_url, tm
         assert not any(len(paragraph) > 40 and paragraph[:40] in stored for paragraph in article.body_paragraphs)
     # The load updated the warehouse Asset (what the maintenance DAG is scheduled on).
     assert _metadata(env, "SELECT a.name, e.source_task_id FROM asset_event e JOIN asset a ON a.id = e.asset_id "
-                          "WHERE e.source_dag_id = 'news_slobodenpecat'") == [(WAREHOUSE_ARTICLES.name, "load")]
+                          f"WHERE e.source_dag_id = '{dag_id}'") == [(WAREHOUSE_ARTICLES.name, "load")]
 
 
 def test_a_crawl_that_reaches_nothing_fails_and_alerts_the_webhook(airflow_env, pg_url, tmp_path):
