@@ -60,6 +60,7 @@ def test_rules_drop_a_stray_widget_heading_anywhere():
     "Read also: Skopje gets a new bridge", "Subscribe to our newsletter", "Lesen Sie auch:", "Auch lesen:",
     "Síguenos en Telegram, Instagram, Facebook y Twitter", "Le puede interesar", "À lire aussi",
     "Leia também: O novo governo", "Czytaj także: Nowy rząd", "Прочитајте и: Друга вест", "Related Articles",
+    "- Order Reprints", "Print Article",
 ])
 def test_calls_to_action_in_many_languages_are_dropped_for_any_outlet(paragraph):
     cleaned = clean_paragraphs(["The article.", paragraph, "More of the article."], NO_RULES)
@@ -73,6 +74,7 @@ def test_calls_to_action_in_many_languages_are_dropped_for_any_outlet(paragraph)
     "decided on Tuesday after a long debate about the cost of gas.",
     "Related to this, the minister said the bridge would open in May.",
     "The newsletter was sent to every household.",
+    "Print articles of the 1990s fill the archive in the basement.",
 ])
 def test_article_sentences_that_look_like_calls_to_action_stay(paragraph):
     assert clean_paragraphs([paragraph], NO_RULES).paragraphs == [paragraph]

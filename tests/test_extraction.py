@@ -110,3 +110,38 @@ def test_a_declared_article_that_the_fast_precise_reading_misses_comes_out_whole
     # The story sits in a <header>, which precision prunes; fast mode then finds nothing, the full cascade finds it.
     story = "<header>" + "".join(f"<p>{p}</p>" for p in _STORY) + "</header>"
     assert _body(_page(True, story)) == _STORY
+
+
+_TOPICS = "council budget parks libraries vote mayor schools roads housing transit water taxes".split()
+_ADVERT = "<aside class='ad'><p>Advertisement</p></aside>"
+
+
+def _numbered(first: int, count: int) -> list[str]:
+    """Paragraphs that differ from their first words on, as an article's do."""
+    return [f"Paragraph {i} of the story: " + " ".join(_TOPICS[(i + k) % len(_TOPICS)] for k in range(30)) + "."
+            for i in range(first, first + count)]
+
+
+def _paragraphs_html(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+def test_an_article_split_by_adverts_over_containers_of_one_class_comes_out_whole():
+    # Each part of the story in its own `div.article__body`, adverts between them: trafilatura reads the first.
+    parts = [_numbered(4 * n, 4) for n in range(3)]
+    story = f"<div class='grid'>{_ADVERT}</div>".join(
+        f"<div class='grid'><div class='story-body article__body'>{_paragraphs_html(part)}</div></div>" for part in parts)
+    assert _body(_page(True, story)) == [p for part in parts for p in part]
+
+
+def test_other_posts_in_containers_of_the_same_class_stay_out():
+    # A page of posts (each post's text in `div.entry-content` inside a post container of its own class)
+    # and teasers of other articles, each in an <article> of its own: only the page's article is read.
+    story, others = _numbered(0, 6), [_numbered(10 * n, 4) for n in (1, 2)]
+    posts = "".join(f"<div class='post post-{n}'><div class='entry-content'>{_paragraphs_html(text)}</div></div>"
+                    for n, text in enumerate([story, *others]))
+    assert _body(_page(True, posts)) == story
+    teasers = "".join(f"<article><div class='entry-content'>{_paragraphs_html(text)}</div></article>" for text in others)
+    page = _page(True, f"<div class='entry-content'>{_paragraphs_html(story)}</div>").replace(
+        "<footer>", f"<section class='more'>{teasers}</section><footer>")
+    assert _body(page) == story

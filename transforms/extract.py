@@ -252,6 +252,76 @@ def _body_text(tree, url: str, declared_article: bool) -> str:
     return precise if enough else balanced
 
 
+# An article cut into several containers of one class by ads or widgets between them (each container
+# a sibling, or the child of siblings alike) is read by trafilatura from one container only.
+_SPLIT_PARAGRAPH_WORDS = 12  # a shorter paragraph does not identify a container or count as article text
+_SPLIT_CHUNK_PARAGRAPHS = 3  # a container adds its paragraphs only when it holds this many new ones
+_SPLIT_MAX_CHUNKS = 30
+_P_CONTAINING = etree.XPath("//p[contains(., $start)]")
+_P_STARTING = etree.XPath("//p[starts-with(normalize-space(.), $start)]")  # slower: spacing differs
+
+
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _chunk_of(tree, paragraph: str):
+    """The nearest ancestor with a class of the ``<p>`` that ``paragraph`` was read from."""
+    start = _squeezed(paragraph)[:60]
+    for found in _P_CONTAINING(tree, start=start) or _P_STARTING(tree, start=start):
+        return next((parent for parent in found.iterancestors() if parent.get("class")), None)
+    return None
+
+
+def _chunk_paragraphs(chunk) -> list[str]:
+    """The chunk's ``<p>`` texts long enough to be article text and not mostly link text."""
+    texts = []
+    for element in chunk.iter("p"):
+        text = _squeezed(element.text_content())
+        if len(text.split()) < _SPLIT_PARAGRAPH_WORDS:
+            continue
+        if sum(len(_squeezed(link.text_content())) for link in element.iter("a")) > len(text) / 2:
+            continue
+        texts.append(text)
+    return texts
+
+
+def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
+    """``paragraphs`` with those of the article's other containers, in document order."""
+    long = [paragraph for paragraph in paragraphs if len(paragraph.split()) >= _SPLIT_PARAGRAPH_WORDS]
+    if len(long) < 2:
+        return paragraphs
+    last = _chunk_of(tree, long[-1])
+    if last is None or last.tag == "blockquote":
+        return paragraphs
+    parent = last.getparent()
+    if parent is None or parent.tag == "article":  # an article element per chunk: other articles
+        return paragraphs
+    alike = [element for element in tree.iter(last.tag) if element.get("class") == last.get("class")]
+    if not 2 <= len(alike) <= _SPLIT_MAX_CHUNKS:
+        return paragraphs
+    chunks = [element for element in alike if not any(a in alike for a in element.iterancestors())]
+    for chunk in chunks:
+        other = chunk.getparent()
+        if other is not parent and ((other.tag, other.get("class")) != (parent.tag, parent.get("class"))
+                                    or other.getparent() is not parent.getparent()):
+            return paragraphs  # a chunk elsewhere on the page: a teaser or another post, not this article
+    body = _squeezed(" ".join(paragraphs))
+    if sum(text[:60] in body for text in _chunk_paragraphs(last)) < 2:
+        return paragraphs
+    first = _chunk_of(tree, long[0])
+    start = chunks.index(first) if first in chunks else chunks.index(last)
+    end = chunks.index(last)
+    before, after = [], []
+    for index, chunk in enumerate(chunks):
+        if start <= index <= end:
+            continue
+        new = [text for text in _chunk_paragraphs(chunk) if text[:60] not in body]
+        if len(new) >= _SPLIT_CHUNK_PARAGRAPHS:
+            (before if index < start else after).extend(new)
+    return before + paragraphs + after if before or after else paragraphs
+
+
 def _lead_image(tree, url: str) -> str | None:
     """A featured picture given only as a CSS background (PenNews and similar themes)."""
     for element in tree.xpath('//*[contains(@style, "background-image")]'):
@@ -301,10 +371,13 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     document = _metadata(tree, url)
     image = document.image or _lead_image(tree, url)
     prune(tree, outlet.cleaning.drop_selectors)
-    text = _body_text(tree, url, _declares_article(document, json_ld))
+    declares_article = _declares_article(document, json_ld)
+    text = _body_text(tree, url, declares_article)
     if not text:
         raise ExtractionError("extract-failed", "no article text found")
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    if declares_article:
+        paragraphs = _complete_split_article(tree, paragraphs)
     return Extracted(
         url=url,
         canonical_url=_canonical(url, document.url, outlet),
