@@ -22,8 +22,7 @@ from lxml import etree
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.settings import Document
-from trafilatura.utils import (DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, line_processing,
-                               repair_faulty_html, trim)
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, line_processing, repair_faulty_html, trim
 from trafilatura.xml import delete_element
 from w3lib.url import canonicalize_url
 
