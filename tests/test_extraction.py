@@ -78,6 +78,28 @@ def test_the_pages_tree_reads_as_trafilaturas_own(fixture_server):
         assert ours.text == theirs.text and ours.text
     for not_html in (b"just some text", b"{\"json\": true}"):
         assert (_parse(not_html) is None) == (load_html(not_html) is None)
+    # trafilatura's repairs: forbidden characters deleted, a slash in the doctype, a self-closing <html/>
+    story = "".join(f"<p>{p}</p>" for p in _STORY)
+    forbidden = story.replace("the", "th\x0be", 3) + "\ufffe"
+    for page in (f"<!DOCTYPE html/>\n<html><body><article>{story}</article></body></html>",
+                 f"<html/>\n<body><article>{story}</article></body>",
+                 f"<html><body><article>{forbidden}</article></body></html>",
+                 f"<?xml version='1.0' encoding='utf-8'?><html><body><article>{story}</article></body></html>"):
+        ours, theirs = (trafilatura.bare_extraction(parse(page.encode()), **_TRAFILATURA_OPTIONS) for parse in (_parse, load_html))
+        assert ours.text == theirs.text and ours.text
+
+
+@pytest.mark.parametrize("text", [
+    "<!DOCTYPE html/>\n<html><body>x</body></html>", "<!doctype html/>", "<!DOCTYPE x/y>", "no line break at all",
+    "<html lang='en' />\r\n<body>", "<p>a\x00b\x1fc\ufffe\uffffd</p>", "\x0b<!DOCTYPE x/y>\nz", "tab\t, line\n, return\r",
+])
+def test_the_repair_before_parsing_is_trafilaturas(text):
+    from trafilatura.utils import repair_faulty_html
+
+    from transforms.extract import _repaired
+
+    beginning = text[:50].lower()
+    assert _repaired(text, beginning) == (repair_faulty_html(text, beginning), repair_faulty_html(text, beginning).encode())
 
 
 # --- how the body is read: precision for pages that declare an article, checked when it reads little

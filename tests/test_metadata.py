@@ -91,3 +91,51 @@ def test_section_and_tags_are_trafilaturas(links, meta):
     article = run(html)
     assert (article.section, article.tags) == ((extract_catstags("category", tree) or [None])[0],
                                                extract_catstags("tag", tree))
+
+
+# --- the author search: trafilatura's answer, found in one walk over the tree
+
+_BYLINE_CASES = [
+    "<div class='author'>Jane Roe</div>",
+    "<span class='byline'>By <time datetime='2026-11-28'>28 Nov</time>Jane Roe</span>",  # the time is pruned, its tail kept
+    "<p class='post-author-name'>By<a class='print'>Print</a>Jane Roe<span class='date'>today</span>and John Doe</p>",
+    "<div id='comments'><span class='author'>A Commenter</span></div><div class='writer'>Jane Roe</div>",
+    "<figure><figcaption class='author'>Photographer</figcaption></figure><a rel='author'>Jane Roe</a>",
+    "<div class='sidebar'><p class='byline'>Sidebar Person</p></div><h4 id='zuozhe'>Li Wei</h4>",
+    "<section class='quote-box'><span itemprop='author'>Quoted</span></section><span itemprop='author name'>Jane Roe</span>",
+    "<div data-component='Byline'><span>Jane</span> <span>Roe</span></div>",
+    "<strong data-testid='AuthorCard'>Jane Roe</strong><div class='author'>X</div>",
+    "<author>Jane Roe</author>",
+    "<div class='AuthorName'>" + "Very long name " * 10 + "</div><span id='Author'>Jane Roe</span>",
+    "<p class='byline'><rel>me</rel>Jane Roe</p>",  # a child <rel>: trafilatura's own search answers
+    "<p>no byline at all</p>",
+]
+
+
+@pytest.mark.parametrize("byline", _BYLINE_CASES)
+def test_the_author_search_answers_as_trafilaturas(byline):
+    from trafilatura.metadata import extract_author
+
+    from transforms.extract import _author, _parse
+
+    tree = _parse(page(extra=byline))
+    assert _author(tree) == extract_author(tree)
+
+
+def test_the_author_search_answers_as_trafilaturas_on_the_fixture_outlets(fixture_server):
+    from trafilatura.metadata import extract_author
+
+    from newsetl.demo import fixture_outlets
+    from newsetl.fixture_sites import load_site
+    from tests.support import fetch
+    from transforms.extract import _author, _parse
+
+    found = 0
+    for outlet_id in fixture_outlets():
+        site = load_site(outlet_id)
+        for article in site.articles:
+            tree = _parse(fetch(fixture_server, article.url))
+            expected = extract_author(tree)
+            assert _author(tree) == expected, article.url
+            found += expected is not None
+    assert found  # the fixture pages do carry bylines the search finds
