@@ -37,7 +37,8 @@ _CALL_TO_ACTION = re.compile(r"""^\W*(?:
  read\ (?:also|more|next)|also\ read|see\ also|more\ (?:from|on\ this|stories|news)
  |related(?:\ (?:articles?|stories|posts|content|news|coverage))?\W*$|recommended(?:\ for\ you|\ stories)?\W*$
  |you\ (?:may|might)\ (?:also\ )?(?:like|enjoy|be\ interested)|subscribe|sign\ up|follow\ us|share\ (?:this|on|the)
- |advertisement\W*$|order\ reprints?\W*$|print\ (?:this\ )?article\W*$|click\ here|don'?t\ miss|most\ (?:read|popular|viewed)|trending(?:\ now)?\W*$|\w*\ ?newsletter\W*$
+ |advertisement\W*$|order\ reprints?\W*$|print\ (?:this\ )?article\W*$
+ |click\ here|don'?t\ miss|most\ (?:read|popular|viewed)|trending(?:\ now)?\W*$|\w*\ ?newsletter\W*$
  |lesen\ sie\ (?:auch|mehr|hier)|auch\ lesen|weitere\ (?:artikel|themen|beiträge|informationen|nachrichten|news)
  |mehr\ (?:zum\ thema|themen|dazu|lesen|news)|(?:das|dies)\ (?:thema\ )?könnte\ (?:sie|dich)\ auch\ interessieren
  |empfohlene\ (?:artikel|beiträge)|anzeige\W*$|(?:jetzt\ )?abonnieren|folgen\ sie\ uns|teilen\W*$
