@@ -60,7 +60,9 @@ def test_rules_drop_a_stray_widget_heading_anywhere():
     "Read also: Skopje gets a new bridge", "Subscribe to our newsletter", "Lesen Sie auch:", "Auch lesen:",
     "Síguenos en Telegram, Instagram, Facebook y Twitter", "Le puede interesar", "À lire aussi",
     "Leia também: O novo governo", "Czytaj także: Nowy rząd", "Прочитајте и: Друга вест", "Related Articles",
-    "- Order Reprints", "Print Article",
+    "- Order Reprints", "Print Article", "Related: The 15 Weirdest Galaxies in Our Universe", "More:",
+    "SEE MORE: Protests enter their third week", "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+    "Like this story? Share it with a friend!",
 ])
 def test_calls_to_action_in_many_languages_are_dropped_for_any_outlet(paragraph):
     cleaned = clean_paragraphs(["The article.", paragraph, "More of the article."], NO_RULES)
@@ -75,6 +77,7 @@ def test_calls_to_action_in_many_languages_are_dropped_for_any_outlet(paragraph)
     "Related to this, the minister said the bridge would open in May.",
     "The newsletter was sent to every household.",
     "Print articles of the 1990s fill the archive in the basement.",
+    "Follow-up talks on the budget are planned for March.", "More than a hundred people came.",
 ])
 def test_article_sentences_that_look_like_calls_to_action_stay(paragraph):
     assert clean_paragraphs([paragraph], NO_RULES).paragraphs == [paragraph]

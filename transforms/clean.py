@@ -35,7 +35,8 @@ _SEPARATOR_AT_START = re.compile(_SUFFIX_SEPARATORS)
 CALL_TO_ACTION_MAX_WORDS = 15
 _CALL_TO_ACTION = re.compile(r"""^\W*(?:
  read\ (?:also|more|next)|also\ read|see\ also|more\ (?:from|on\ this|stories|news)
- |related(?:\ (?:articles?|stories|posts|content|news|coverage))?\W*$|recommended(?:\ for\ you|\ stories)?\W*$
+ |related(?:\ (?:articles?|stories|posts|content|news|coverage))?\W*$|related:|see\ more:|(?:more|also):\W*$
+ |like\ this\ (?:story|article)|follow\ [\w'’.]+(?:\ [\w'’.]+)?\ on\ |recommended(?:\ for\ you|\ stories)?\W*$
  |you\ (?:may|might)\ (?:also\ )?(?:like|enjoy|be\ interested)|subscribe|sign\ up|follow\ us|share\ (?:this|on|the)
  |advertisement\W*$|order\ reprints?\W*$|print\ (?:this\ )?article\W*$
  |click\ here|don'?t\ miss|most\ (?:read|popular|viewed)|trending(?:\ now)?\W*$|\w*\ ?newsletter\W*$
