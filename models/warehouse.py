@@ -9,7 +9,8 @@ loads of the same articles at once end as if one had run after the other.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+import sqlite3
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,12 +214,26 @@ def _transient(exc: BaseException) -> bool:
        wait=wait_exponential(multiplier=0.2, max=5), before_sleep=before_sleep_log(log, logging.WARNING), reraise=True)
 def _write(engine: Engine, work, *args):
     """``work(connection, *args)`` in one write transaction, tried again while the database is busy."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            # Take SQLite's one write lock up front (waiting up to the busy timeout), so what the
-            # transaction reads stays true until it commits — like the row locks on PostgreSQL.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        return work(connection, *args)
+    with engine.connect() as connection:
+        on_sqlite = connection.dialect.name == "sqlite"
+        if on_sqlite:
+            # The load's staging tables, and the statement journals of its inserts (which fire the
+            # full-text triggers), in memory rather than in temporary files; for this transaction
+            # only, so that other queries' large sorts still spill to disk. Set outside a
+            # transaction, as SQLite requires (its driver begins one only before a write).
+            driver = connection.connection.driver_connection
+            driver.execute("PRAGMA temp_store=MEMORY")
+        try:
+            with connection.begin():
+                if on_sqlite:
+                    # Take SQLite's one write lock up front (waiting up to the busy timeout), so what the
+                    # transaction reads stays true until it commits — like the row locks on PostgreSQL.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return work(connection, *args)
+        finally:
+            if on_sqlite and not connection.invalidated:
+                with suppress(sqlite3.Error):  # left in memory at worst
+                    driver.execute("PRAGMA temp_store=DEFAULT")
 
 
 def _take_turns(connection, outlet_ids) -> None:
