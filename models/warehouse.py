@@ -307,8 +307,9 @@ _NEW_OCCURRENCES = text("""
     SELECT segment.id, staged.canonical_url
     FROM staged_segments staged JOIN boilerplate_segments segment
       ON segment.outlet_id = staged.outlet_id AND segment.segment_hash = staged.segment_hash
-    WHERE true
+    WHERE true ORDER BY segment.id, staged.canonical_url
     ON CONFLICT (segment_id, canonical_url) DO NOTHING""")  # WHERE: SQLite would read ON CONFLICT as the join's
+# (In key order: the occurrences' primary-key index grows at its end instead of at random pages.)
 
 
 def learn_boilerplate(connection, articles: list[Article],
