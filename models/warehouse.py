@@ -312,6 +312,27 @@ _NEW_OCCURRENCES = text("""
 # (In key order: the occurrences' primary-key index grows at its end instead of at random pages.)
 
 
+def _add_segments(connection, seen: dict[tuple[str, str, str], str], now: datetime) -> None:
+    """_NEW_SEGMENTS done in Python for SQLite: the staged occurrences grouped by segment (articles
+    counted, the least text kept, as MIN compares them), inserted in (outlet, hash) order, as the
+    GROUP BY would. Spares SQLite staging every candidate's text and sorting it."""
+    found: dict[tuple[str, str], list] = {}  # (outlet, hash) → [articles, least text]
+    for (outlet_id, digest, _), text_ in seen.items():
+        entry = found.get((outlet_id, digest))
+        if entry is None:
+            found[(outlet_id, digest)] = [1, text_]
+        else:
+            entry[0] += 1
+            if text_ < entry[1]:  # code point order: SQLite's (UTF-8 byte order)
+                entry[1] = text_
+    stamp = _bind_values(connection, BoilerplateSegmentRow.__table__, ["first_seen_at"])((now,))[0]
+    connection.exec_driver_sql(
+        "INSERT INTO boilerplate_segments (outlet_id, segment_hash, text, article_count, first_seen_at, last_seen_at, "
+        "status) VALUES (?, ?, ?, ?, ?, ?, 'auto') ON CONFLICT (outlet_id, segment_hash) DO NOTHING",
+        [(outlet_id, digest, text_, articles, stamp, stamp)
+         for (outlet_id, digest), (articles, text_) in sorted(found.items())])
+
+
 def learn_boilerplate(connection, articles: list[Article],
                       candidates: dict[str, dict[str, str]] | None = None) -> dict[str, set[str]]:
     """Record where candidate segments occur; return, per outlet, the hashes to remove per its counts.
@@ -332,11 +353,17 @@ def learn_boilerplate(connection, articles: list[Article],
             seen[(article.outlet, digest, article.canonical_url)] = text_
     if seen:
         now = _now()
-        with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
-                     ["outlet_id", "segment_hash", "canonical_url", "text"],
-                     [(*key, text_) for key, text_ in seen.items()], joined=True):
+        on_postgresql = connection.dialect.name == "postgresql"
+        # SQLite: texts are not staged but go with the new segments, grouped here (see _add_segments).
+        columns = ["outlet_id", "segment_hash", "canonical_url", *(["text"] if on_postgresql else [])]
+        rows = [(*key, text_) for key, text_ in seen.items()] if on_postgresql else list(seen)
+        with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences", columns, rows,
+                     joined=True):
             connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
-            connection.execute(_NEW_SEGMENTS, {"now": now})
+            if on_postgresql:
+                connection.execute(_NEW_SEGMENTS, {"now": now})
+            else:
+                _add_segments(connection, seen, now)
             connection.execute(_NEW_OCCURRENCES)
     remove: dict[str, set[str]] = {outlet_id: set() for outlet_id in outlet_ids}
     for outlet_id, digest in connection.execute(select(segments.c.outlet_id, segments.c.segment_hash).where(
