@@ -149,6 +149,6 @@ def test_paragraph_hashes_of_a_whole_body_match_hashing_each_paragraph():
         body = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
         paragraphs = paragraphs_of(body)
         hashes = [segment_hash(p) for p in paragraphs]
-        edges = list(zip(hashes, paragraphs))
+        edges = list(zip(hashes, paragraphs, strict=True))
         expected = (hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
         assert hash_paragraphs(replace(make_article(1), body=body)) == expected, repr(body)
