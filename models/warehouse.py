@@ -9,7 +9,8 @@ loads of the same articles at once end as if one had run after the other.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+import sqlite3
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,12 +214,26 @@ def _transient(exc: BaseException) -> bool:
        wait=wait_exponential(multiplier=0.2, max=5), before_sleep=before_sleep_log(log, logging.WARNING), reraise=True)
 def _write(engine: Engine, work, *args):
     """``work(connection, *args)`` in one write transaction, tried again while the database is busy."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            # Take SQLite's one write lock up front (waiting up to the busy timeout), so what the
-            # transaction reads stays true until it commits — like the row locks on PostgreSQL.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        return work(connection, *args)
+    with engine.connect() as connection:
+        on_sqlite = connection.dialect.name == "sqlite"
+        if on_sqlite:
+            # The load's staging tables, and the statement journals of its inserts (which fire the
+            # full-text triggers), in memory rather than in temporary files; for this transaction
+            # only, so that other queries' large sorts still spill to disk. Set outside a
+            # transaction, as SQLite requires (its driver begins one only before a write).
+            driver = connection.connection.driver_connection
+            driver.execute("PRAGMA temp_store=MEMORY")
+        try:
+            with connection.begin():
+                if on_sqlite:
+                    # Take SQLite's one write lock up front (waiting up to the busy timeout), so what the
+                    # transaction reads stays true until it commits — like the row locks on PostgreSQL.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return work(connection, *args)
+        finally:
+            if on_sqlite and not connection.invalidated:
+                with suppress(sqlite3.Error):  # left in memory at worst
+                    driver.execute("PRAGMA temp_store=DEFAULT")
 
 
 def _take_turns(connection, outlet_ids) -> None:
@@ -287,13 +302,38 @@ _NEW_SEGMENTS = text("""
     SELECT outlet_id, segment_hash, MIN(text), COUNT(*), :now, :now, 'auto' FROM staged_segments
     GROUP BY outlet_id, segment_hash
     ON CONFLICT (outlet_id, segment_hash) DO NOTHING""").bindparams(bindparam("now", type_=UTCDateTime))
-_NEW_OCCURRENCES = text("""
+_NEW_OCCURRENCES = """
     INSERT INTO boilerplate_occurrences (segment_id, canonical_url)
     SELECT segment.id, staged.canonical_url
     FROM staged_segments staged JOIN boilerplate_segments segment
       ON segment.outlet_id = staged.outlet_id AND segment.segment_hash = staged.segment_hash
-    WHERE true
-    ON CONFLICT (segment_id, canonical_url) DO NOTHING""")  # WHERE: SQLite would read ON CONFLICT as the join's
+    WHERE true {order}
+    ON CONFLICT (segment_id, canonical_url) DO NOTHING"""  # WHERE: SQLite would read ON CONFLICT as the join's
+# On SQLite in key order: the occurrences' primary-key index grows at its end instead of at random
+# pages (measured faster there; PostgreSQL keeps the plan measured for it).
+_NEW_OCCURRENCES_BY_DIALECT = {"postgresql": text(_NEW_OCCURRENCES.format(order="")),
+                               "sqlite": text(_NEW_OCCURRENCES.format(order="ORDER BY segment.id, staged.canonical_url"))}
+
+
+def _add_segments(connection, seen: dict[tuple[str, str, str], str], now: datetime) -> None:
+    """_NEW_SEGMENTS done in Python for SQLite: the staged occurrences grouped by segment (articles
+    counted, the least text kept, as MIN compares them), inserted in (outlet, hash) order, as the
+    GROUP BY would. Spares SQLite staging every candidate's text and sorting it."""
+    found: dict[tuple[str, str], list] = {}  # (outlet, hash) → [articles, least text]
+    for (outlet_id, digest, _), text_ in seen.items():
+        entry = found.get((outlet_id, digest))
+        if entry is None:
+            found[(outlet_id, digest)] = [1, text_]
+        else:
+            entry[0] += 1
+            if text_ < entry[1]:  # code point order: SQLite's (UTF-8 byte order)
+                entry[1] = text_
+    stamp = _bind_values(connection, BoilerplateSegmentRow.__table__, ["first_seen_at"])((now,))[0]
+    connection.exec_driver_sql(
+        "INSERT INTO boilerplate_segments (outlet_id, segment_hash, text, article_count, first_seen_at, last_seen_at, "
+        "status) VALUES (?, ?, ?, ?, ?, ?, 'auto') ON CONFLICT (outlet_id, segment_hash) DO NOTHING",
+        [(outlet_id, digest, text_, articles, stamp, stamp)
+         for (outlet_id, digest), (articles, text_) in sorted(found.items())])
 
 
 def learn_boilerplate(connection, articles: list[Article],
@@ -316,12 +356,18 @@ def learn_boilerplate(connection, articles: list[Article],
             seen[(article.outlet, digest, article.canonical_url)] = text_
     if seen:
         now = _now()
-        with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences",
-                     ["outlet_id", "segment_hash", "canonical_url", "text"],
-                     [(*key, text_) for key, text_ in seen.items()], joined=True):
+        on_postgresql = connection.dialect.name == "postgresql"
+        # SQLite: texts are not staged but go with the new segments, grouped here (see _add_segments).
+        columns = ["outlet_id", "segment_hash", "canonical_url", *(["text"] if on_postgresql else [])]
+        rows = [(*key, text_) for key, text_ in seen.items()] if on_postgresql else list(seen)
+        with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences", columns, rows,
+                     joined=True):
             connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
-            connection.execute(_NEW_SEGMENTS, {"now": now})
-            connection.execute(_NEW_OCCURRENCES)
+            if on_postgresql:
+                connection.execute(_NEW_SEGMENTS, {"now": now})
+            else:
+                _add_segments(connection, seen, now)
+            connection.execute(_NEW_OCCURRENCES_BY_DIALECT[connection.dialect.name])
     remove: dict[str, set[str]] = {outlet_id: set() for outlet_id in outlet_ids}
     for outlet_id, digest in connection.execute(select(segments.c.outlet_id, segments.c.segment_hash).where(
             segments.c.outlet_id.in_(outlet_ids), segment_is_active())):

@@ -16,7 +16,7 @@ from newsetl.settings import load_settings
 from newsetl.window import Window
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
-from transforms.boilerplate import segment_hash, without_segments
+from transforms.boilerplate import EDGE_PARAGRAPHS, hash_paragraphs, paragraphs_of, segment_hash, without_segments
 from transforms.normalize import content_hash, count_words, squeeze_whitespace
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
@@ -139,3 +139,16 @@ def test_whitespace_squeezing_and_word_counts_after_removal_match_the_plain_ways
     assert cleaned.body == "\n\n".join(kept)
     assert cleaned.word_count == count_words(cleaned.body) and cleaned.removed["learned"] == 2
     assert cleaned.content_hash == content_hash(original.title, "\n\n".join(kept))
+
+
+def test_paragraph_hashes_of_a_whole_body_match_hashing_each_paragraph():
+    rng = random.Random(11)
+    pieces = ["a", "B", "Ж", "İ", "ß", "Σ", "ς", "ﬁ", "字", " ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\r\n", "\xa0",
+              "\u200b", "\u2028", " \n\n", "\n\n ", "x y"]
+    for _ in range(20_000):
+        body = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
+        paragraphs = paragraphs_of(body)
+        hashes = [segment_hash(p) for p in paragraphs]
+        edges = list(zip(hashes, paragraphs, strict=True))
+        expected = (hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
+        assert hash_paragraphs(replace(make_article(1), body=body)) == expected, repr(body)

@@ -32,11 +32,31 @@ def paragraphs_of(article: Article | str) -> list[str]:
     return [p for p in body.split("\n\n") if p and not p.isspace()]  # as p.strip(), without a copy
 
 
+def _plain_paragraph_hashes(body: str) -> tuple[list[str], list[str] | None]:
+    """``segment_hash`` of each paragraph of the usual body, whose paragraphs are separated by exactly
+    one blank line and whose only other whitespace is single spaces between words: checked on the
+    whole body at once, and case-folded at once (case folding never makes or moves a line break),
+    instead of paragraph by paragraph. (paragraphs, None) for any other body."""
+    flat = body.replace("\n\n", " ")
+    # Printable: no line break left, no whitespace but the plain space; no double space: no empty
+    # paragraph and none starting or ending with a space. Each paragraph is then its own normal form
+    # (an empty body has no paragraphs: the general way).
+    if not (flat and flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " "):
+        return [], None
+    paragraphs, folded = body.split("\n\n"), body.casefold().split("\n\n")
+    if len(folded) != len(paragraphs):  # cannot happen (see above); the general way if it does
+        return [], None
+    sha1 = hashlib.sha1
+    return paragraphs, [sha1(p.encode("utf-8")).hexdigest() for p in folded]
+
+
 def hash_paragraphs(article: Article) -> tuple[list[str], dict[str, str]]:
     """The hash of each paragraph in order, and hash → text of the candidates: the paragraphs at the
     edges of the body, where boilerplate lives. Computed once per load, for learning and removing."""
-    paragraphs = paragraphs_of(article)
-    hashes = [segment_hash(p) for p in paragraphs]
+    paragraphs, hashes = _plain_paragraph_hashes(article.body)
+    if hashes is None:
+        paragraphs = paragraphs_of(article)
+        hashes = [segment_hash(p) for p in paragraphs]
     edges = list(zip(hashes, paragraphs, strict=True))
     return hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:])
 
