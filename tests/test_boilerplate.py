@@ -17,6 +17,7 @@ from newsetl.window import Window
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
 from transforms.boilerplate import EDGE_PARAGRAPHS, hash_paragraphs, paragraphs_of, segment_hash, without_segments
+from transforms.language import transliterate_mk
 from transforms.normalize import content_hash, count_words, squeeze_whitespace
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
@@ -120,10 +121,15 @@ def test_the_outlets_appeal_is_removed_without_its_rules(data_dir, replay, tmp_p
 
     engine = connect(load_settings().warehouse_url)
     with engine.connect() as connection:
-        bodies = dict(connection.execute(select(ArticleRow.canonical_url, ArticleRow.body)).all())
+        rows = {row.canonical_url: row for row in connection.execute(
+            select(ArticleRow.canonical_url, ArticleRow.body, ArticleRow.body_latin, ArticleRow.language))}
     engine.dispose()
     for expected in site.articles:
-        assert bodies[expected.url] == "\n\n".join(expected.body_paragraphs), expected.url
+        row = rows[expected.url]
+        assert row.body == "\n\n".join(expected.body_paragraphs), expected.url
+        # The Latin copy that searches typed in Latin read loses the appeal too.
+        assert row.body_latin == (transliterate_mk(row.body) if row.language == "mk" else None), expected.url
+    assert sum(row.language == "mk" for row in rows.values()) > 0
 
 
 def test_whitespace_squeezing_and_word_counts_after_removal_match_the_plain_ways():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
+from transforms.language import transliterate_mk
 from transforms.normalize import content_hash, count_words, squeeze_whitespace
 from transforms.records import Article
 
@@ -79,5 +80,7 @@ def without_segments(article: Article, boilerplate: set[str], hashes: list[str] 
     removed["learned"] = removed.get("learned", 0) + len(dropped)
     # Words never span paragraphs, so the body's count drops by exactly the dropped paragraphs' words.
     word_count = article.word_count - sum(count_words(p) for p in dropped)
-    return replace(article, body=body, word_count=word_count,
+    # The Latin copy of a Macedonian body is searched too: it loses the same paragraphs.
+    body_latin = transliterate_mk(body) if article.body_latin is not None else None
+    return replace(article, body=body, body_latin=body_latin, word_count=word_count,
                    content_hash=content_hash(article.title, body), removed=removed)
