@@ -80,7 +80,18 @@ def without_segments(article: Article, boilerplate: set[str], hashes: list[str] 
     removed["learned"] = removed.get("learned", 0) + len(dropped)
     # Words never span paragraphs, so the body's count drops by exactly the dropped paragraphs' words.
     word_count = article.word_count - sum(count_words(p) for p in dropped)
-    # The Latin copy of a Macedonian body is searched too: it loses the same paragraphs.
-    body_latin = transliterate_mk(body) if article.body_latin is not None else None
-    return replace(article, body=body, body_latin=body_latin, word_count=word_count,
-                   content_hash=content_hash(article.title, body), removed=removed)
+    return replace(article, body=body, body_latin=_latin_without(article, hashes, boilerplate, body),
+                   word_count=word_count, content_hash=content_hash(article.title, body), removed=removed)
+
+
+def _latin_without(article: Article, hashes: list[str], boilerplate: set[str], body: str) -> str | None:
+    """The Latin copy of a Macedonian body (searched too) without the same paragraphs.
+
+    Transliteration maps letters only, so its paragraphs line up with the body's; cutting them is
+    far cheaper than transliterating the body again, which stays the fallback."""
+    if article.body_latin is None:
+        return None
+    latin = paragraphs_of(article.body_latin)
+    if len(latin) != len(hashes):
+        return transliterate_mk(body)
+    return "\n\n".join(text for digest, text in zip(hashes, latin, strict=True) if digest not in boilerplate)
