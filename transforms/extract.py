@@ -27,7 +27,7 @@ from trafilatura.xml import delete_element
 from w3lib.url import canonicalize_url
 
 from newsetl.registry import Outlet
-from transforms.normalize import count_words
+from transforms.normalize import count_words, squeeze_whitespace
 from transforms.records import Extracted
 
 MAX_HTML_BYTES = 5 * 1024 * 1024  # larger pages are not articles worth parsing
@@ -248,17 +248,15 @@ def _author(tree) -> str | None:
     found: tuple[list, list, list] = ([], [], [])
     for element in tree.iter("*"):
         tag = element.tag
+        if tag == "rel":  # AUTHOR_XPATHS[0] tests a child <rel> element's text: leave that to trafilatura
+            return trafilatura_metadata.extract_author(tree)
         attributes = element.attrib
         if not attributes:
             if tag == "author":
                 found[0].append(element)
-            elif tag == "rel":  # AUTHOR_XPATHS[0] tests a child <rel> element's text: leave that to trafilatura
-                return trafilatura_metadata.extract_author(tree)
             continue
         get = attributes.get
         cls, id_, itemprop = get("class"), get("id"), get("itemprop")
-        if tag == "rel":
-            return trafilatura_metadata.extract_author(tree)
         if tag == "author" or (tag in _BYLINE_TAGS and (
                 get("rel") == "author" or id_ == "author" or cls == "author" or itemprop == "author name"
                 or get("data-testid") in _BYLINE_TESTIDS or (cls and _BYLINE_CLASS.search(cls)))):
@@ -352,13 +350,9 @@ _P_CONTAINING = etree.XPath("//p[contains(., $start)]")
 _P_STARTING = etree.XPath("//p[starts-with(normalize-space(.), $start)]")  # slower: spacing differs
 
 
-def _squeezed(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _chunk_of(tree, paragraph: str):
     """The nearest ancestor with a class of the ``<p>`` that ``paragraph`` was read from."""
-    start = _squeezed(paragraph)[:60]
+    start = squeeze_whitespace(paragraph)[:60]
     for found in _P_CONTAINING(tree, start=start) or _P_STARTING(tree, start=start):
         return next((parent for parent in found.iterancestors() if parent.get("class")), None)
     return None
@@ -368,10 +362,10 @@ def _chunk_paragraphs(chunk) -> list[str]:
     """The chunk's ``<p>`` texts long enough to be article text and not mostly link text."""
     texts = []
     for element in chunk.iter("p"):
-        text = _squeezed(element.text_content())
+        text = squeeze_whitespace(element.text_content())
         if len(text.split()) < _SPLIT_PARAGRAPH_WORDS:
             continue
-        if sum(len(_squeezed(link.text_content())) for link in element.iter("a")) > len(text) / 2:
+        if sum(len(squeeze_whitespace(link.text_content())) for link in element.iter("a")) > len(text) / 2:
             continue
         texts.append(text)
     return texts
@@ -397,7 +391,7 @@ def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
         if other is not parent and ((other.tag, other.get("class")) != (parent.tag, parent.get("class"))
                                     or other.getparent() is not parent.getparent()):
             return paragraphs  # a chunk elsewhere on the page: a teaser or another post, not this article
-    body = _squeezed(" ".join(paragraphs))
+    body = squeeze_whitespace(" ".join(paragraphs))
     if sum(text[:60] in body for text in _chunk_paragraphs(last)) < 2:
         return paragraphs
     first = _chunk_of(tree, long[0])
