@@ -167,3 +167,28 @@ def test_other_posts_in_containers_of_the_same_class_stay_out():
     page = _page(True, f"<div class='entry-content'>{_paragraphs_html(story)}</div>").replace(
         "<footer>", f"<section class='more'>{teasers}</section><footer>")
     assert _body(page) == story
+
+
+def test_widgets_named_by_their_class_inside_the_article_stay_out():
+    widgets = [
+        ("div", "class='saboxplugin-wrap'", "Jane Doe writes about the city council and has covered local politics."),
+        ("div", "class='post-share sharing'", "Share this story with your friends on every network you use."),
+        ("div", "id='newsletter-box'", _BOX),
+        ("aside", "class='related-stories'", "The mayor's plan for the new library opens to public comment."),
+        ("div", "class='ez-toc-container'", "Contents: The vote. The budget. What comes next."),
+        ("p", "class='affiliate-disclosure'", "We may earn a commission when you buy through links on this page."),
+    ]
+    story = "".join(f"<p>{paragraph}</p><{tag} {name}><span>{text}</span></{tag}>"
+                    for paragraph, (tag, name, text) in zip(_STORY, widgets)) + _paragraphs_html(_STORY[len(widgets):])
+    unnamed = story
+    for _, name, _ in widgets:
+        unnamed = unnamed.replace(name, "class='box'")
+    for declared in (True, False):
+        assert _body(_page(declared, story)) == _STORY
+        assert len(_body(_page(declared, unnamed))) > len(_STORY)  # the same boxes without their names are read
+
+
+def test_a_long_element_named_like_a_widget_is_kept():
+    # A wrapper whose class names a widget ("share-wrapper") but holds the whole story is the story.
+    story = _numbered(0, 6)
+    assert _body(_page(True, f"<div class='share-wrapper'>{_paragraphs_html(story)}</div>")) == story

@@ -1,7 +1,9 @@
 """Extract: a raw HTML page → Extracted, with trafilatura for the body and the metadata.
 
-The outlet's ``drop_selectors`` are pruned from the page first, so widgets that sit inside the
-article container (share bars, related posts, embeds) never reach trafilatura.
+The outlet's ``drop_selectors`` are pruned from the page first, and then, on every outlet, small
+widgets that name themselves in their class or id (author boxes, share bars, newsletter boxes,
+related posts, tables of contents), so widgets that sit inside the article container never reach
+trafilatura.
 """
 
 from __future__ import annotations
@@ -57,22 +59,47 @@ def _css_to_xpath(selector: str) -> etree.XPath:
     return etree.XPath(GenericTranslator().css_to_xpath(selector))
 
 
+def _remove(element) -> bool:
+    parent = element.getparent()
+    if parent is None:
+        return False
+    # keep the text that follows the element (its tail) in the document
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+    return True
+
+
 def prune(tree, selectors: list[str]) -> int:
-    removed = 0
-    for selector in selectors:
-        for element in _css_to_xpath(selector)(tree):
-            parent = element.getparent()
-            if parent is not None:
-                # keep the text that follows the element (its tail) in the document
-                if element.tail and element.tail.strip():
-                    previous = element.getprevious()
-                    if previous is not None:
-                        previous.tail = (previous.tail or "") + element.tail
-                    else:
-                        parent.text = (parent.text or "") + element.tail
-                parent.remove(element)
-                removed += 1
-    return removed
+    return sum(_remove(element) for selector in selectors for element in _css_to_xpath(selector)(tree))
+
+
+# Widgets that sites put inside the article container, named by their class or id on any site:
+# author boxes, share and like bars, newsletter boxes, related-story lists, tables of contents,
+# affiliate disclosures. A name counts as a whole word of the class or id ("share", "post-share",
+# "related-items"; not "shared" or "toc_1"). An element holding more words than a widget does is
+# kept whatever its name: a wrapper named so must not take the article with it.
+_WIDGET_NAME = re.compile(
+    r"(?:^|[\s-])(?:saboxplugin-wrap|author-?bio|author-?box|about-?author|entry-author|author-?info"
+    r"|sharedaddy|sd-sharing|sd-block|sharing|share|social|likes-widget|jp-post-flair|sharebar"
+    r"|newsletter|subscribe|subscription"
+    r"|related|relacionad\w*|verwandt\w*|more-?stories|next-?post|nextstory"
+    r"|toc|ez-toc-container|table-of-contents"
+    r"|disclosure|affiliate\w*)(?:$|[\s-])", re.IGNORECASE)
+_NAMED = etree.XPath("//body//*[@class or @id]")
+WIDGET_MAX_WORDS = 80
+
+
+def prune_widgets(tree) -> int:
+    """Remove the named widgets of ``_WIDGET_NAME`` that hold at most ``WIDGET_MAX_WORDS`` words."""
+    widgets = [element for element in _NAMED(tree)
+               if _WIDGET_NAME.search(f"{element.get('class') or ''} {element.get('id') or ''}")]
+    return sum(_remove(element) for element in widgets
+               if len(element.text_content().split()) <= WIDGET_MAX_WORDS)
 
 
 def _page_time(tree, url: str, outlet: Outlet, original: bool) -> datetime | None:
@@ -494,6 +521,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     document = _metadata(tree, url)
     image = document.image or _lead_image(tree, url)
     prune(tree, outlet.cleaning.drop_selectors)
+    prune_widgets(tree)
     declares_article = _declares_article(document, json_ld)
     text = _body_text(tree, url, declares_article)
     if not text:
