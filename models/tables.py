@@ -169,7 +169,9 @@ class BoilerplateSegmentRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
     outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet it recurs in")
     segment_hash: Mapped[str] = mapped_column(String(40), comment="SHA-1 of the whitespace-normalised, case-folded text")
-    text: Mapped[str] = mapped_column(Text, comment="The paragraph as first seen")
+    text: Mapped[str | None] = mapped_column(
+        Text, comment="The paragraph (the least of its spellings in the load that found it recurring); "
+                      "null while it occurs in one article only")
     article_count: Mapped[int] = mapped_column(Integer, comment="Distinct articles it occurs in")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="First load that saw it (UTC)")
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime,

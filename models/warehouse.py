@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -297,11 +298,18 @@ _COUNT_NEW_OCCURRENCES = text("""
                             WHERE seen.segment_id = segment.id AND seen.canonical_url = staged.canonical_url)
           GROUP BY segment.id) AS added
     WHERE boilerplate_segments.id = added.id""").bindparams(bindparam("now", type_=UTCDateTime))
+# A segment's text is kept once it recurs: nearly every candidate is in its one article only, and
+# keeping theirs would copy half of every body into the table.
 _NEW_SEGMENTS = text("""
     INSERT INTO boilerplate_segments (outlet_id, segment_hash, text, article_count, first_seen_at, last_seen_at, status)
-    SELECT outlet_id, segment_hash, MIN(text), COUNT(*), :now, :now, 'auto' FROM staged_segments
-    GROUP BY outlet_id, segment_hash
+    SELECT outlet_id, segment_hash, CASE WHEN COUNT(*) > 1 THEN MIN(text) END, COUNT(*), :now, :now, 'auto'
+    FROM staged_segments GROUP BY outlet_id, segment_hash
     ON CONFLICT (outlet_id, segment_hash) DO NOTHING""").bindparams(bindparam("now", type_=UTCDateTime))
+_RECURRING_WITHOUT_TEXT = text("""
+    SELECT DISTINCT segment.outlet_id, segment.segment_hash
+    FROM staged_segments staged JOIN boilerplate_segments segment
+      ON segment.outlet_id = staged.outlet_id AND segment.segment_hash = staged.segment_hash
+    WHERE segment.text IS NULL AND segment.article_count > 1""")
 _NEW_OCCURRENCES = """
     INSERT INTO boilerplate_occurrences (segment_id, canonical_url)
     SELECT segment.id, staged.canonical_url
@@ -317,23 +325,40 @@ _NEW_OCCURRENCES_BY_DIALECT = {"postgresql": text(_NEW_OCCURRENCES.format(order=
 
 def _add_segments(connection, seen: dict[tuple[str, str, str], str], now: datetime) -> None:
     """_NEW_SEGMENTS done in Python for SQLite: the staged occurrences grouped by segment (articles
-    counted, the least text kept, as MIN compares them), inserted in (outlet, hash) order, as the
-    GROUP BY would. Spares SQLite staging every candidate's text and sorting it."""
-    found: dict[tuple[str, str], list] = {}  # (outlet, hash) → [articles, least text]
+    counted, the least text kept for a recurring one, as MIN compares them), inserted in (outlet,
+    hash) order, as the GROUP BY would. Spares SQLite staging every candidate's text and sorting it."""
+    counts = Counter(key[:2] for key in seen)
+    least: dict[tuple[str, str], str] = {}  # of the recurring segments only
     for (outlet_id, digest, _), text_ in seen.items():
-        entry = found.get((outlet_id, digest))
-        if entry is None:
-            found[(outlet_id, digest)] = [1, text_]
-        else:
-            entry[0] += 1
-            if text_ < entry[1]:  # code point order: SQLite's (UTF-8 byte order)
-                entry[1] = text_
+        key = (outlet_id, digest)
+        if counts[key] > 1 and (key not in least or text_ < least[key]):  # code point order: SQLite's
+            least[key] = text_
     stamp = _bind_values(connection, BoilerplateSegmentRow.__table__, ["first_seen_at"])((now,))[0]
+    # Sorted by one string per key: as the (outlet, hash) tuples would sort (no outlet id holds a
+    # NUL), four times faster.
+    ordered = sorted(counts, key=lambda key: f"{key[0]}\0{key[1]}")
     connection.exec_driver_sql(
         "INSERT INTO boilerplate_segments (outlet_id, segment_hash, text, article_count, first_seen_at, last_seen_at, "
         "status) VALUES (?, ?, ?, ?, ?, ?, 'auto') ON CONFLICT (outlet_id, segment_hash) DO NOTHING",
-        [(outlet_id, digest, text_, articles, stamp, stamp)
-         for (outlet_id, digest), (articles, text_) in sorted(found.items())])
+        [(*key, least.get(key), counts[key], stamp, stamp) for key in ordered])
+
+
+def _add_recurring_texts(connection, seen: dict[tuple[str, str, str], str]) -> None:
+    """The text of each known segment stored without one (seen in one article) that now recurs."""
+    wanted = set(map(tuple, connection.execute(_RECURRING_WITHOUT_TEXT)))
+    if not wanted:
+        return
+    least: dict[tuple[str, str], str] = {}
+    for (outlet_id, digest, _), text_ in seen.items():
+        key = (outlet_id, digest)
+        if key in wanted and (key not in least or text_ < least[key]):
+            least[key] = text_
+    segments = BoilerplateSegmentRow.__table__
+    connection.execute(segments.update().where(segments.c.outlet_id == bindparam("key_outlet"),
+                                               segments.c.segment_hash == bindparam("key_hash"))
+                       .values(text=bindparam("new_text")),
+                       [{"key_outlet": outlet_id, "key_hash": digest, "new_text": text_}
+                        for (outlet_id, digest), text_ in sorted(least.items())])
 
 
 def learn_boilerplate(connection, articles: list[Article],
@@ -363,6 +388,7 @@ def learn_boilerplate(connection, articles: list[Article],
         with _staged(connection, "staged_segments", "boilerplate_segments, boilerplate_occurrences", columns, rows,
                      joined=True):
             connection.execute(_COUNT_NEW_OCCURRENCES, {"now": now})
+            _add_recurring_texts(connection, seen)
             if on_postgresql:
                 connection.execute(_NEW_SEGMENTS, {"now": now})
             else:

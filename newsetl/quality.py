@@ -184,7 +184,7 @@ def known_segments(engine: Engine, outlet: str) -> list[str]:
     segments = BoilerplateSegmentRow.__table__
     with engine.connect() as connection:
         texts = connection.execute(select(segments.c.text).where(
-            segments.c.outlet_id == outlet,
+            segments.c.outlet_id == outlet, segments.c.text.is_not(None),  # a confirmed one seen once has none
             or_(segments.c.status == "confirmed",
                 and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES)))).scalars()
         return [normalized for normalized in map(normalize_segment, texts) if len(normalized) >= MIN_SEGMENT_CHARS]

@@ -99,15 +99,39 @@ def test_people_can_confirm_or_ignore_a_segment(tmp_path):
     with engine.begin() as connection:
         connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == APPEAL)
                            .values(status="ignored"))
-        connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == "Details of story 5.")
+        # In two articles only: kept as article text until a person confirms it as boilerplate.
+        connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == SHARED)
                            .values(status="confirmed"))
     start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
-    load_articles(engine, [article(5, ["Story 5 opens with its own news, number 5.", "Details of story 5.", APPEAL])],
-                  "run-2")
+    load_articles(engine, [article(3, ["Story 3 opens.", SHARED, "More on story 3, now longer.", APPEAL])], "run-2")
     with engine.connect() as connection:
-        body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url.like("%story-5/"))).scalar_one()
+        body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url.like("%story-3/"))).scalar_one()
     engine.dispose()
-    assert APPEAL in body and "Details of story 5." not in body
+    assert APPEAL in body and SHARED not in body and "More on story 3, now longer." in body
+
+
+def test_a_segment_keeps_its_text_once_it_recurs(warehouse_url):
+    """A paragraph in one article is only a candidate: its text is not copied into the table until
+    another article has it too."""
+    engine, _, _ = load(warehouse_url, corpus())
+
+    def texts():
+        with engine.connect() as connection:
+            return {row.segment_hash: (row.text, row.article_count)
+                    for row in connection.execute(select(BoilerplateSegmentRow))}
+
+    first = texts()
+    assert first[segment_hash(APPEAL)] == (APPEAL, 20) and first[segment_hash(SHARED)] == (SHARED, 2)
+    once = segment_hash("Details of story 5.")
+    assert first[once] == (None, 1)
+    assert {text for text, count in first.values() if count == 1} == {None}
+    start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
+    load_articles(engine, [article(30, ["Story 30 opens.", "DETAILS of story 5.", APPEAL])], "run-2")
+    later = texts()
+    assert later[once] == ("DETAILS of story 5.", 2)  # the spelling of the load that found it again
+    assert later[segment_hash("Story 30 opens.")] == (None, 1) and later[segment_hash(APPEAL)] == (APPEAL, 21)
+    assert all(later[digest] == row for digest, row in first.items() if digest not in (once, segment_hash(APPEAL)))
+    engine.dispose()
 
 
 def test_the_outlets_appeal_is_removed_without_its_rules(data_dir, replay, tmp_path, monkeypatch):
