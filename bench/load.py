@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                   # 10,000 articles
     .venv/bin/python bench/load.py --articles 1000   # quick check
+    .venv/bin/python bench/load.py --rounds 1        # one round instead of the fastest of 3
 
 Generates articles as the transform stage would hand them over (mk/en/sq editions, bodies of a
 few KB, a Latin transliteration for mk, a donation appeal at the end that the load learns and
@@ -14,6 +15,10 @@ removes) and measures, per database:
   table created ``LIKE articles INCLUDING ALL`` (its indexes and generated full-text column
   included, its foreign keys not); on SQLite one ``executemany`` INSERT into ``articles`` of a
   freshly migrated warehouse (its indexes and full-text triggers included).
+
+Each database runs ``--rounds`` rounds (load, rerun, baseline, in a fresh warehouse each), and
+each of the three keeps its fastest round: on this kind of machine the disk alone moves one
+round's baseline by half.
 
 PostgreSQL is a scratch database created on NEWSETL_BENCH_PG_URL's server (default
 postgresql://postgres@127.0.0.1:5432/postgres) and dropped afterwards; SQLite a temp file.
@@ -203,8 +208,23 @@ def run_sqlite(articles: list[Article]) -> dict:
     return figures
 
 
+TIMES = ("seconds", "rerun_seconds", "baseline_seconds")
+
+
+def best_of(rounds: list[dict]) -> dict:
+    """Each time's fastest round (the disk's and the other processes' delays only ever add), the
+    largest peak RSS, and every round's correctness; the rounds' times are kept for the record."""
+    best = {**rounds[-1], **{key: min(r[key] for r in rounds) for key in TIMES},
+            **{key: max(r[key] for r in rounds) for key in ("peak_rss_mib", "rerun_peak_rss_mib")}}
+    for key in ("counts", "rerun_counts", "stored", "versions", "appeals_left"):
+        values = [r[key] for r in rounds]
+        best[key] = values[0] if all(v == values[0] for v in values) else values  # differing rounds show as wrong
+    best["rounds"] = {key: [round(r[key], 2) for r in rounds] for key in TIMES}
+    return best
+
+
 def summarise(count: int, figures: dict) -> dict:
-    rate, rerun_rate, base_rate = (count / figures[key] for key in ("seconds", "rerun_seconds", "baseline_seconds"))
+    rate, rerun_rate, base_rate = (count / figures[key] for key in TIMES)
     return {
         "load_rows_per_s": round(rate), "rerun_rows_per_s": round(rerun_rate), "baseline_rows_per_s": round(base_rate),
         "ratio": round(rate / base_rate, 3), "rerun_ratio": round(rerun_rate / base_rate, 3),
@@ -214,7 +234,7 @@ def summarise(count: int, figures: dict) -> dict:
         "counts": figures["counts"], "rerun_counts": figures["rerun_counts"],
         "correct": (figures["counts"] == [count, 0, 0] and figures["rerun_counts"] == [0, 0, count]
                     and figures["stored"] == figures["versions"] == count and figures["appeals_left"] == 0),
-        "server": figures["server"],
+        "server": figures["server"], "rounds": figures["rounds"],
     }
 
 
@@ -222,7 +242,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000, help="articles to load (default 10000)")
     parser.add_argument("--databases", nargs="+", default=["postgresql", "sqlite"], choices=["postgresql", "sqlite"])
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of load, rerun and baseline per database; each keeps its fastest (default 3)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     articles = generate(args.articles)
     body_kib = sum(len(a.body.encode()) for a in articles) / len(articles) / 1024
@@ -230,9 +254,12 @@ def main() -> None:
           file=sys.stderr, flush=True)
     results = {}
     for database in args.databases:
-        print(f"{database} …", file=sys.stderr, flush=True)
         runner = run_postgres if database == "postgresql" else run_sqlite
-        results[database] = summarise(len(articles), runner(articles))
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            print(f"{database}, round {number} of {args.rounds} …", file=sys.stderr, flush=True)
+            rounds.append(runner(articles))
+        results[database] = summarise(len(articles), best_of(rounds))
 
     print()
     print(f"{'':<28}{'load':>10}{'rerun':>10}{'baseline':>10}{'ratio':>8}{'rerun ratio':>13}")
