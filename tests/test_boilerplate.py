@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from models.tables import ArticleRow, BoilerplateOccurrenceRow, BoilerplateSegmentRow
-from models.warehouse import connect, load_articles, start_run, upgrade
+from models.warehouse import connect, downgrade, load_articles, start_run, upgrade
 from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
 from newsetl.registry import get_outlet
@@ -182,3 +182,27 @@ def test_paragraph_hashes_of_a_whole_body_match_hashing_each_paragraph():
         edges = list(zip(hashes, paragraphs, strict=True))
         expected = (hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
         assert hash_paragraphs(replace(make_article(1), body=body)) == expected, repr(body)
+
+
+def test_the_segment_text_migration_goes_down_and_up_again_with_segments_stored(warehouse_url):
+    engine, _, before = load(warehouse_url, corpus())
+
+    def texts():
+        with engine.connect() as connection:
+            return dict(connection.execute(select(BoilerplateSegmentRow.segment_hash, BoilerplateSegmentRow.text)).all())
+
+    stored = texts()
+    with engine.connect() as connection:
+        occurrences = connection.execute(select(func.count()).select_from(BoilerplateOccurrenceRow)).scalar_one()
+    downgrade(engine, "0010")  # the column requires a text again: the ones never kept become empty
+    with engine.connect() as connection:
+        rows = dict(connection.exec_driver_sql("SELECT segment_hash, text FROM boilerplate_segments").all())
+    assert rows == {digest: "" if text is None else text for digest, text in stored.items()}
+    upgrade(engine)
+    assert texts() == {digest: "" if text is None else text for digest, text in stored.items()}
+    with engine.connect() as connection:  # and the segments stay as learned, ids and counts included
+        assert connection.execute(select(BoilerplateSegmentRow.segment_hash, BoilerplateSegmentRow.article_count,
+                                         BoilerplateSegmentRow.status).order_by(BoilerplateSegmentRow.segment_hash)
+                                  ).all() == before
+        assert connection.execute(select(func.count()).select_from(BoilerplateOccurrenceRow)).scalar_one() == occurrences
+    engine.dispose()
