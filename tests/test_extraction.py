@@ -179,7 +179,7 @@ def test_widgets_named_by_their_class_inside_the_article_stay_out():
         ("p", "class='affiliate-disclosure'", "We may earn a commission when you buy through links on this page."),
     ]
     story = "".join(f"<p>{paragraph}</p><{tag} {name}><span>{text}</span></{tag}>"
-                    for paragraph, (tag, name, text) in zip(_STORY, widgets)) + _paragraphs_html(_STORY[len(widgets):])
+                    for paragraph, (tag, name, text) in zip(_STORY, widgets, strict=False)) + _paragraphs_html(_STORY[len(widgets):])
     unnamed = story
     for _, name, _ in widgets:
         unnamed = unnamed.replace(name, "class='box'")
