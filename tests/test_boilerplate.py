@@ -181,7 +181,31 @@ def test_paragraph_hashes_of_a_whole_body_match_hashing_each_paragraph():
         hashes = [segment_hash(p) for p in paragraphs]
         edges = list(zip(hashes, paragraphs, strict=True))
         expected = (hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
-        assert hash_paragraphs(replace(make_article(1), body=body)) == expected, repr(body)
+        found = hash_paragraphs(replace(make_article(1), body=body))
+        assert found[:2] == expected, repr(body)
+        if found[2]:  # plain: every paragraph is its own squeezed form, one blank line apart
+            assert body == "\n\n".join(squeeze_whitespace(p) for p in paragraphs) != "", repr(body)
+
+
+def test_the_content_hash_after_removing_paragraphs_is_that_of_the_body_kept():
+    rng = random.Random(13)
+    words = ["Прв", "пасус", "ß", "字字", "İs", "a", "word"]
+    junk = [" ", "  ", "\t", "\n", "\xa0", "\u2028", "\u200b", ""]
+    titles = ["Title", "  Spaced\ttitle ", "", "\n"]
+    plain_seen = 0
+    for _ in range(5_000):
+        paragraphs = [" ".join(rng.choices(words, k=rng.randint(1, 5))) for _ in range(rng.randint(1, 6))]
+        if rng.random() < 0.3:  # some bodies are not plain
+            paragraphs = [p + rng.choice(junk) for p in paragraphs]
+        body = "\n\n".join(paragraphs)
+        article = replace(make_article(1), title=rng.choice(titles), body=body, word_count=count_words(body))
+        hashes, _, plain = hash_paragraphs(article)
+        plain_seen += plain
+        boilerplate = set(rng.sample(hashes, rng.randint(1, len(hashes))))
+        cleaned = without_segments(article, boilerplate, hashes, plain)
+        assert cleaned.content_hash == content_hash(article.title, cleaned.body), (article.title, body)
+        assert cleaned == without_segments(article, boilerplate), (article.title, body)
+    assert 2_000 < plain_seen < 5_000  # both ways were taken
 
 
 def test_the_segment_text_migration_goes_down_and_up_again_with_segments_stored(warehouse_url):

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import replace
 
 from transforms.language import transliterate_mk
-from transforms.normalize import content_hash, count_words, squeeze_whitespace
+from transforms.normalize import content_hash, count_words, plain_content_hash, squeeze_whitespace
 from transforms.records import Article
 
 MIN_ARTICLES = 3  # a paragraph in this many articles of one outlet is boilerplate; two may be a quote
@@ -51,15 +51,17 @@ def _plain_paragraph_hashes(body: str) -> tuple[list[str], list[str] | None]:
     return paragraphs, [sha1(p.encode("utf-8")).hexdigest() for p in folded]
 
 
-def hash_paragraphs(article: Article) -> tuple[list[str], dict[str, str]]:
-    """The hash of each paragraph in order, and hash → text of the candidates: the paragraphs at the
-    edges of the body, where boilerplate lives. Computed once per load, for learning and removing."""
+def hash_paragraphs(article: Article) -> tuple[list[str], dict[str, str], bool]:
+    """The hash of each paragraph in order, hash → text of the candidates (the paragraphs at the
+    edges of the body, where boilerplate lives), and whether the body is the usual plain one (see
+    ``_plain_paragraph_hashes``). Computed once per load, for learning and removing."""
     paragraphs, hashes = _plain_paragraph_hashes(article.body)
-    if hashes is None:
+    plain = hashes is not None
+    if not plain:
         paragraphs = paragraphs_of(article)
         hashes = [segment_hash(p) for p in paragraphs]
     edges = list(zip(hashes, paragraphs, strict=True))
-    return hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:])
+    return hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]), plain
 
 
 def candidate_segments(article: Article) -> dict[str, str]:
@@ -67,9 +69,12 @@ def candidate_segments(article: Article) -> dict[str, str]:
     return hash_paragraphs(article)[1]
 
 
-def without_segments(article: Article, boilerplate: set[str], hashes: list[str] | None = None) -> Article:
-    """The article with every paragraph whose hash is in ``boilerplate`` removed."""
-    hashes = hash_paragraphs(article)[0] if hashes is None else hashes
+def without_segments(article: Article, boilerplate: set[str], hashes: list[str] | None = None,
+                     plain: bool = False) -> Article:
+    """The article with every paragraph whose hash is in ``boilerplate`` removed (``hashes`` and
+    ``plain`` as ``hash_paragraphs`` gives them)."""
+    if hashes is None:
+        hashes, _, plain = hash_paragraphs(article)
     if boilerplate.isdisjoint(hashes):
         return article
     paragraphs = paragraphs_of(article)
@@ -81,7 +86,8 @@ def without_segments(article: Article, boilerplate: set[str], hashes: list[str] 
     # Words never span paragraphs, so the body's count drops by exactly the dropped paragraphs' words.
     word_count = article.word_count - sum(count_words(p) for p in dropped)
     return replace(article, body=body, body_latin=_latin_without(article, hashes, boilerplate, body),
-                   word_count=word_count, content_hash=content_hash(article.title, body), removed=removed)
+                   word_count=word_count, removed=removed,
+                   content_hash=plain_content_hash(article.title, kept) if plain else content_hash(article.title, body))
 
 
 def _latin_without(article: Article, hashes: list[str], boilerplate: set[str], body: str) -> str | None:

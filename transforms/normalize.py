@@ -43,6 +43,15 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(squeeze_whitespace(f"{title}\n{body}").encode("utf-8")).hexdigest()
 
 
+def plain_content_hash(title: str, paragraphs: list[str]) -> str:
+    """``content_hash(title, "\n\n".join(paragraphs))`` for paragraphs that are each their own
+    squeezed form (words one space apart, no line break, not empty): the squeezed text is then the
+    title's words followed by the paragraphs, and the body need not be scanned again."""
+    head = squeeze_whitespace(title)
+    text = " ".join([head, *paragraphs] if head else paragraphs)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: str, fetched_at: datetime,
                warc_file: str | None = None, warc_offset: int | None = None) -> Article:
     site_names = [outlet.name, *outlet.cleaning.title_suffixes, *([extracted.site_name] if extracted.site_name else []),
