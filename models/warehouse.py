@@ -323,16 +323,23 @@ _NEW_OCCURRENCES_BY_DIALECT = {"postgresql": text(_NEW_OCCURRENCES.format(order=
                                "sqlite": text(_NEW_OCCURRENCES.format(order="ORDER BY segment.id, staged.canonical_url"))}
 
 
+def _least_texts(seen: dict[tuple[str, str, str], str], segments: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(outlet, hash) → the least of the staged texts of each of ``segments``, in code point order
+    (as SQLite's MIN compares them)."""
+    least: dict[tuple[str, str], str] = {}
+    for (outlet_id, digest, _), text_ in seen.items():
+        key = (outlet_id, digest)
+        if key in segments and (key not in least or text_ < least[key]):
+            least[key] = text_
+    return least
+
+
 def _add_segments(connection, seen: dict[tuple[str, str, str], str], now: datetime) -> None:
     """_NEW_SEGMENTS done in Python for SQLite: the staged occurrences grouped by segment (articles
     counted, the least text kept for a recurring one, as MIN compares them), inserted in (outlet,
     hash) order, as the GROUP BY would. Spares SQLite staging every candidate's text and sorting it."""
     counts = Counter(key[:2] for key in seen)
-    least: dict[tuple[str, str], str] = {}  # of the recurring segments only
-    for (outlet_id, digest, _), text_ in seen.items():
-        key = (outlet_id, digest)
-        if counts[key] > 1 and (key not in least or text_ < least[key]):  # code point order: SQLite's
-            least[key] = text_
+    least = _least_texts(seen, {key for key, articles in counts.items() if articles > 1})
     stamp = _bind_values(connection, BoilerplateSegmentRow.__table__, ["first_seen_at"])((now,))[0]
     # Sorted by one string per key: as the (outlet, hash) tuples would sort (no outlet id holds a
     # NUL), four times faster.
@@ -348,11 +355,7 @@ def _add_recurring_texts(connection, seen: dict[tuple[str, str, str], str]) -> N
     wanted = set(map(tuple, connection.execute(_RECURRING_WITHOUT_TEXT)))
     if not wanted:
         return
-    least: dict[tuple[str, str], str] = {}
-    for (outlet_id, digest, _), text_ in seen.items():
-        key = (outlet_id, digest)
-        if key in wanted and (key not in least or text_ < least[key]):
-            least[key] = text_
+    least = _least_texts(seen, wanted)
     segments = BoilerplateSegmentRow.__table__
     connection.execute(segments.update().where(segments.c.outlet_id == bindparam("key_outlet"),
                                                segments.c.segment_hash == bindparam("key_hash"))

@@ -37,7 +37,7 @@ def _plain_paragraph_hashes(body: str) -> tuple[list[str], list[str] | None]:
     """``segment_hash`` of each paragraph of the usual body, whose paragraphs are separated by exactly
     one blank line and whose only other whitespace is single spaces between words: checked on the
     whole body at once, and case-folded at once (case folding never makes or moves a line break),
-    instead of paragraph by paragraph. (paragraphs, None) for any other body."""
+    instead of paragraph by paragraph. ([], None) for any other body."""
     flat = body.replace("\n\n", " ")
     # Printable: no line break left, no whitespace but the plain space; no double space: no empty
     # paragraph and none starting or ending with a space. Each paragraph is then its own normal form
