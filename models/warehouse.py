@@ -521,16 +521,14 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
     load with a WarehouseError; earlier batches stay, and loading the run again completes it.
     """
     by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
-    hashes, candidates, plain = {}, {}, {}
-    for url, article in by_url.items():
-        hashes[url], candidates[url], plain[url] = hash_paragraphs(article)
+    taken = {url: hash_paragraphs(article) for url, article in by_url.items()}
     try:
-        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()), candidates)
+        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()),
+                             {url: candidates for url, (_, _, candidates, _) in taken.items()})
     except SQLAlchemyError as exc:
         raise WarehouseError(f"load of run {run_id} rolled back, nothing written: learning boilerplate failed: "
                              f"{_reason(exc)}") from exc
-    del candidates
-    cleaned = [without_segments(article, boilerplate[article.outlet], hashes[url], plain[url])
+    cleaned = [without_segments(article, boilerplate[article.outlet], taken.pop(url))
                for url, article in sorted(by_url.items())]
     batches = [cleaned[start:start + batch_size] for start in range(0, len(cleaned), batch_size)]
     new = updated = unchanged = 0

@@ -29,7 +29,8 @@ from models.warehouse import connect, segment_is_active, upgrade
 from newsetl.registry import RegistryError, get_outlet
 from newsetl.settings import Settings
 from newsetl.window import Window
-from transforms.boilerplate import paragraphs_of, segment_hash
+from transforms.boilerplate import paragraphs_of
+from transforms.normalize import segment_hash
 
 log = logging.getLogger(__name__)
 # Loads stamp updated_at with their own worker's clock: look this much further back than the last

@@ -27,7 +27,8 @@ from statistics import median
 from sqlalchemy import Engine, and_, func, or_, select
 
 from models.tables import ArticleRow, BoilerplateSegmentRow, CrawlRunRow, QualityCheckRow
-from transforms.boilerplate import MIN_ARTICLES, normalize_segment
+from transforms.boilerplate import MIN_ARTICLES
+from transforms.normalize import normalize_segment
 
 BASELINE_DAYS = 28
 MIN_HISTORY_PERIODS = 7  # windows of history before an empty window can count as unusual

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
@@ -16,9 +18,10 @@ from newsetl.settings import load_settings
 from newsetl.window import Window
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
-from transforms.boilerplate import EDGE_PARAGRAPHS, hash_paragraphs, paragraphs_of, segment_hash, without_segments
+from transforms.boilerplate import EDGE_PARAGRAPHS, hash_paragraphs, paragraphs_of, without_segments
 from transforms.language import transliterate_mk
-from transforms.normalize import content_hash, count_words, squeeze_whitespace
+from transforms.normalize import content_hash, count_words, is_plain_body, paragraph_hashes, segment_hash, squeeze_whitespace, to_article
+from transforms.records import Article, Extracted
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
           "free for every reader, whatever they can pay.")
@@ -180,10 +183,11 @@ def test_paragraph_hashes_of_a_whole_body_match_hashing_each_paragraph():
         paragraphs = paragraphs_of(body)
         hashes = [segment_hash(p) for p in paragraphs]
         edges = list(zip(hashes, paragraphs, strict=True))
-        expected = (hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
+        expected = (paragraphs, hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]))
         found = hash_paragraphs(replace(make_article(1), body=body))
-        assert found[:2] == expected, repr(body)
-        if found[2]:  # plain: every paragraph is its own squeezed form, one blank line apart
+        assert found[:3] == expected, repr(body)
+        assert found[3] == is_plain_body(body), repr(body)
+        if found[3]:  # plain: every paragraph is its own squeezed form, one blank line apart
             assert body == "\n\n".join(squeeze_whitespace(p) for p in paragraphs) != "", repr(body)
 
 
@@ -199,13 +203,40 @@ def test_the_content_hash_after_removing_paragraphs_is_that_of_the_body_kept():
             paragraphs = [p + rng.choice(junk) for p in paragraphs]
         body = "\n\n".join(paragraphs)
         article = replace(make_article(1), title=rng.choice(titles), body=body, word_count=count_words(body))
-        hashes, _, plain = hash_paragraphs(article)
-        plain_seen += plain
-        boilerplate = set(rng.sample(hashes, rng.randint(1, len(hashes))))
-        cleaned = without_segments(article, boilerplate, hashes, plain)
+        taken = hash_paragraphs(article)
+        plain_seen += taken[3]
+        boilerplate = set(rng.sample(taken[1], rng.randint(1, len(taken[1]))))
+        cleaned = without_segments(article, boilerplate, taken)
         assert cleaned.content_hash == content_hash(article.title, cleaned.body), (article.title, body)
         assert cleaned == without_segments(article, boilerplate), (article.title, body)
+        if taken[3]:  # the hashes the transform gives a plain body: the same article, with those of the kept body
+            carried = without_segments(replace(article).with_paragraph_hashes(taken[1]), boilerplate)
+            assert carried == cleaned, (article.title, body)
+            assert carried.paragraph_hashes == (paragraph_hashes(cleaned.body)[1] if cleaned.body else None)
     assert 2_000 < plain_seen < 5_000  # both ways were taken
+
+
+def test_an_article_carries_its_paragraph_hashes_from_the_transform_to_the_load_and_drops_them_with_its_body():
+    outlet = get_outlet("slobodenpecat")
+    extracted = Extracted(url="https://www.slobodenpecat.mk/prikazna/", canonical_url="https://www.slobodenpecat.mk/prikazna/",
+                          title="Приказна", site_name=None, authors=[], published_at=None, modified_at=None, section=None,
+                          tags=[], image_url=None, description=None, declared_language="mk",
+                          paragraphs=["Владата соопшти денеска.", "Второ ПАСУС со зборови.", APPEAL])
+    made = to_article(extracted, outlet, edition="mk", run_id="t", fetched_at=datetime(2026, 12, 1, tzinfo=UTC))
+    assert made.paragraph_hashes == [segment_hash(p) for p in paragraphs_of(made)] and len(made.paragraph_hashes) == 3
+    # A body that is not plain carries none: the load hashes it the general way.
+    spaced = replace(extracted, paragraphs=["Владата  соопшти денеска.", "Второ ПАСУС\tсо зборови."])
+    assert to_article(spaced, outlet, edition="mk", run_id="t", fetched_at=made.fetched_at).paragraph_hashes is None
+    # Through the staged file between the transform and the load.
+    staged = Article.from_json_dict(json.loads(json.dumps(made.to_json_dict())))
+    assert staged == made and staged.paragraph_hashes == made.paragraph_hashes
+    # A changed body never keeps the hashes of the old one: the load hashes it again.
+    edited = replace(made, body=made.body + "\n\nOne more paragraph.")
+    assert edited.paragraph_hashes is None
+    assert hash_paragraphs(edited)[1] == paragraph_hashes(edited.body)[1]
+    # Hashes that do not fit the body (made by hand) are not trusted either.
+    wrong = replace(made).with_paragraph_hashes(["0" * 40])
+    assert hash_paragraphs(wrong)[1] == paragraph_hashes(made.body)[1]
 
 
 def test_the_segment_text_migration_goes_down_and_up_again_with_segments_stored(warehouse_url):

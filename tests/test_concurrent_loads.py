@@ -16,8 +16,7 @@ from models.warehouse import WarehouseError, connect, load_articles, start_run, 
 from newsetl.registry import get_outlet
 from newsetl.window import Window
 from tests.test_warehouse import make_article
-from transforms.boilerplate import segment_hash
-from transforms.normalize import content_hash
+from transforms.normalize import content_hash, segment_hash
 
 ROUNDS = 4
 SHARED = 60  # articles both processes load every round

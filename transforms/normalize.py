@@ -38,6 +38,41 @@ def squeeze_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def split_paragraphs(body: str) -> list[str]:
+    """The paragraphs of a body: the blocks between blank lines, empty ones left out."""
+    return [p for p in body.split("\n\n") if p and not p.isspace()]  # as p.strip(), without a copy
+
+
+def normalize_segment(text: str) -> str:
+    return squeeze_whitespace(text).casefold()
+
+
+def segment_hash(text: str) -> str:
+    """What learned boilerplate knows a paragraph by: case and whitespace differences are the same paragraph."""
+    return hashlib.sha1(normalize_segment(text).encode("utf-8")).hexdigest()
+
+
+def is_plain_body(body: str) -> bool:
+    """Whether the body is the usual one: paragraphs exactly one blank line apart, no other whitespace
+    than single spaces between words. Each of its paragraphs is then its own squeezed form."""
+    flat = body.replace("\n\n", " ")
+    # Printable: no line break left, no whitespace but the plain space; no double space: no empty
+    # paragraph and none starting or ending with a space (an empty body has no paragraphs: not plain).
+    return bool(flat) and flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " "
+
+
+def paragraph_hashes(body: str) -> tuple[list[str], list[str], bool]:
+    """(paragraphs, ``segment_hash`` of each, whether the body is plain). A plain body is case-folded
+    at once instead of paragraph by paragraph (case folding never makes or moves a line break)."""
+    if is_plain_body(body):
+        paragraphs, folded = body.split("\n\n"), body.casefold().split("\n\n")
+        if len(folded) == len(paragraphs):  # always (see above); the general way if not
+            sha1 = hashlib.sha1
+            return paragraphs, [sha1(p.encode("utf-8")).hexdigest() for p in folded], True
+    paragraphs = split_paragraphs(body)
+    return paragraphs, [segment_hash(p) for p in paragraphs], False
+
+
 def content_hash(title: str, body: str) -> str:
     """Hash of what an analyst reads; whitespace differences are not an edit."""
     return hashlib.sha256(squeeze_whitespace(f"{title}\n{body}").encode("utf-8")).hexdigest()
@@ -62,7 +97,7 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
     body = unicodedata.normalize("NFC", "\n\n".join(cleaned.paragraphs))
     # The opening of an article decides its language as well as the whole does, at a fraction of the cost.
     guess = detect_language(f"{title}\n{body}"[:LANGUAGE_SAMPLE_CHARS], fallback=extracted.declared_language or edition)
-    return Article(
+    article = Article(
         outlet=outlet.id,
         url=extracted.url,
         canonical_url=extracted.canonical_url,
@@ -95,3 +130,6 @@ def to_article(extracted: Extracted, outlet: Outlet, *, edition: str, run_id: st
         title_latin=transliterate_mk(title) if guess.language == "mk" else None,
         body_latin=transliterate_mk(body) if guess.language == "mk" else None,
     )
+    # Hashed here, on every core the transform has, rather than in the load, which writes alone.
+    _, hashes, plain = paragraph_hashes(body)
+    return article.with_paragraph_hashes(hashes if plain else None)

@@ -60,6 +60,15 @@ class Article:
     script: str | None = None  # ISO 15924 code of the text's main script: Cyrl, Latn, …
     title_latin: str | None = None  # Macedonian title and body in Latin letters, for Latin searches
     body_latin: str | None = None
+    # The segment hash of each paragraph of a plain body (paragraphs one blank line apart, words one
+    # space apart), for learned boilerplate; set by the transform. Not an argument: ``dataclasses.replace``
+    # leaves it out, so a changed body never keeps the hashes of another (None: the load hashes it).
+    paragraph_hashes: list[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def with_paragraph_hashes(self, hashes: list[str] | None) -> Article:
+        """This article carrying ``hashes``, which must be those of its plain body (set once, as it is made)."""
+        object.__setattr__(self, "paragraph_hashes", hashes)
+        return self
 
     def to_json_dict(self) -> dict:
         data = asdict(self)
@@ -72,4 +81,5 @@ class Article:
         data = dict(data)
         for key in ("published_at", "modified_at", "fetched_at"):
             data[key] = datetime.fromisoformat(data[key]) if data[key] else None
-        return cls(**data)
+        hashes = data.pop("paragraph_hashes", None)  # written with this very body by to_json_dict
+        return cls(**data).with_paragraph_hashes(hashes)
