@@ -192,3 +192,24 @@ def test_a_long_element_named_like_a_widget_is_kept():
     # A wrapper whose class names a widget ("share-wrapper") but holds the whole story is the story.
     story = _numbered(0, 6)
     assert _body(_page(True, f"<div class='share-wrapper'>{_paragraphs_html(story)}</div>")) == story
+
+
+_LEAD = ("The city council agreed on a budget that keeps every library open, after a long night of debate about parks,"
+         " schools and the roads that lead to them.")
+
+
+def _page_with_header(header: str, before_article: str = "") -> str:
+    return ('<html><head><title>Council budget</title><meta property="og:type" content="article"></head><body>'
+            f"<h1>Council budget</h1>{before_article}<article><header>{header}</header>"
+            f"<div class='story-body'>{_paragraphs_html(_numbered(0, 6))}</div></article></body></html>")
+
+
+def test_the_standfirst_that_trafilatura_leaves_out_opens_the_body():
+    story = _numbered(0, 6)
+    assert _body(_page_with_header(f"<div class='teaser-text'><p>{_LEAD}</p></div>")) == [_LEAD, *story]
+    assert _body(_page_with_header(f"<p class='intro'>{_LEAD}</p>")) == [_LEAD, *story]
+    # a one-line dek, a teaser outside the article and a captioned picture named "lead" stay out
+    assert _body(_page_with_header("<p class='summary'>Libraries stay open, parks get less.</p>")) == story
+    assert _body(_page_with_header("", f"<div class='teaser'><p>{_LEAD}</p></div>")) == story
+    assert _body(_page_with_header(f"<figure class='lead-image'><img src='a.jpg'><figcaption>{_LEAD}</figcaption>"
+                                   "</figure>")) == story

@@ -434,6 +434,77 @@ def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
     return before + paragraphs + after if before or after else paragraphs
 
 
+# The standfirst (lead, intro, teaser…) of an article often sits in its header, apart from the body
+# container, and trafilatura leaves it out. It is looked for just before the body's first paragraph:
+# an element named so in its class or id, inside the same <article> element as the body. A one-line
+# dek under the headline is a subtitle rather than text, so only a paragraph-sized lead is taken.
+_LEAD_NAME = re.compile(r"(?:^|[\s_-])(?:lead|intro|teaser|summary|abstract|excerpt|chapo|standfirst|preface"
+                        r"|teaser-text|lead-?text|intro-?text|article-?teaser)(?:$|[\s_-])", re.IGNORECASE)
+LEAD_MIN_WORDS = 20
+LEAD_MAX_WORDS = 120  # more is a block of text or teasers, not a standfirst
+# a picture, video, caption, link or list is not a standfirst, whatever its container is called
+_NOT_LEAD_TAGS = frozenset({"a", "li", "ul", "nav", "aside", "footer", "figure", "figcaption", "img", "picture"})
+_NOT_IN_LEAD = ("figure", "img", "picture", "video", "iframe", "h1")
+_UNREAD_TAGS = frozenset({"script", "style", "noscript", "template", "button"})
+_ANY_CONTAINING = etree.XPath("//body//*[text()[contains(., $start)]]")
+
+
+def _first_body_element(tree, paragraphs: list[str]):
+    for paragraph in paragraphs[:3]:
+        start = squeeze_whitespace(paragraph)[:40]
+        found = _P_CONTAINING(tree, start=start) or _ANY_CONTAINING(tree, start=start)
+        if found:
+            return found[0]
+    return None
+
+
+def _lead_text(element):
+    """The element's text without scripts, styles and buttons."""
+    if element.text and element.tag not in _UNREAD_TAGS:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _UNREAD_TAGS:
+            yield from _lead_text(child)
+        if child.tail:
+            yield child.tail
+
+
+def _with_lead(tree, paragraphs: list[str]) -> list[str]:
+    """``paragraphs`` with the article's standfirst in front when trafilatura left it out."""
+    if next(tree.iter("article"), None) is None:  # the common page: no <article>, nothing to look up
+        return paragraphs
+    anchor = _first_body_element(tree, paragraphs)
+    if anchor is None:
+        return paragraphs
+    # Outside the body's <article> a lead may belong to another story or to the page's header; what
+    # precedes the body inside its outermost <article> is all that can hold the body's own.
+    story = next(reversed(list(anchor.iterancestors("article"))), None)
+    if story is None:
+        return paragraphs
+    holders = set(anchor.iterancestors())
+    lead = None
+    for element in story.iter("*"):
+        if element is anchor:
+            break
+        if element in holders or not isinstance(element.tag, str):
+            continue
+        if _LEAD_NAME.search(f"{element.get('class') or ''} {element.get('id') or ''}"):
+            if lead is None or lead not in set(element.iterancestors()):  # the outermost of nested names
+                lead = element
+    if lead is None or lead.tag in _NOT_LEAD_TAGS or next(lead.iter(*_NOT_IN_LEAD), None) is not None:
+        return paragraphs
+    if any(a.tag in ("nav", "aside", "footer") for a in lead.iterancestors()):
+        return paragraphs
+    text = squeeze_whitespace(" ".join(_lead_text(lead)))
+    if not LEAD_MIN_WORDS <= len(text.split()) <= LEAD_MAX_WORDS:
+        return paragraphs
+    if sum(len(squeeze_whitespace(link.text_content())) for link in lead.iter("a")) > len(text) / 2:
+        return paragraphs
+    if text[:60] in squeeze_whitespace(" ".join(paragraphs)):
+        return paragraphs
+    return [text, *paragraphs]
+
+
 def _lead_image(tree, url: str) -> str | None:
     """A featured picture given only as a CSS background (PenNews and similar themes)."""
     for element in tree.xpath('//*[contains(@style, "background-image")]'):
@@ -529,6 +600,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
     if declares_article:
         paragraphs = _complete_split_article(tree, paragraphs)
+    paragraphs = _with_lead(tree, paragraphs)
     return Extracted(
         url=url,
         canonical_url=_canonical(url, document.url, outlet),
