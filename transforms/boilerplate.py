@@ -34,8 +34,10 @@ def hash_paragraphs(article: Article) -> tuple[list[str], list[str], dict[str, s
     paragraphs at the edges of the body, where boilerplate lives), and whether the body is the usual
     plain one (see ``paragraph_hashes``). Taken once per load, for learning and removing; the hashes
     the transform took of a plain body are used when the article carries them."""
-    paragraphs, hashes, plain = paragraphs_of(article), article.paragraph_hashes, True
-    if hashes is None or len(hashes) != len(paragraphs):
+    hashes = article.paragraph_hashes
+    paragraphs = paragraphs_of(article) if hashes is not None else None
+    plain = True
+    if paragraphs is None or len(hashes) != len(paragraphs):
         paragraphs, hashes, plain = paragraph_hashes(article.body)
     edges = list(zip(hashes, paragraphs, strict=True))
     return paragraphs, hashes, dict(edges[:EDGE_PARAGRAPHS] + edges[-EDGE_PARAGRAPHS:]), plain

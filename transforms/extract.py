@@ -385,14 +385,17 @@ def _chunk_of(tree, paragraph: str):
     return None
 
 
+def _mostly_links(element, text: str) -> bool:
+    """Whether link text is over half of ``text``, the element's squeezed text."""
+    return sum(len(squeeze_whitespace(link.text_content())) for link in element.iter("a")) > len(text) / 2
+
+
 def _chunk_paragraphs(chunk) -> list[str]:
     """The chunk's ``<p>`` texts long enough to be article text and not mostly link text."""
     texts = []
     for element in chunk.iter("p"):
         text = squeeze_whitespace(element.text_content())
-        if len(text.split()) < _SPLIT_PARAGRAPH_WORDS:
-            continue
-        if sum(len(squeeze_whitespace(link.text_content())) for link in element.iter("a")) > len(text) / 2:
+        if len(text.split()) < _SPLIT_PARAGRAPH_WORDS or _mostly_links(element, text):
             continue
         texts.append(text)
     return texts
@@ -438,8 +441,8 @@ def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
 # container, and trafilatura leaves it out. It is looked for just before the body's first paragraph:
 # an element named so in its class or id, inside the same <article> element as the body. A one-line
 # dek under the headline is a subtitle rather than text, so only a paragraph-sized lead is taken.
-_LEAD_NAME = re.compile(r"(?:^|[\s_-])(?:lead|intro|teaser|summary|abstract|excerpt|chapo|standfirst|preface"
-                        r"|teaser-text|lead-?text|intro-?text|article-?teaser)(?:$|[\s_-])", re.IGNORECASE)
+_LEAD_NAME = re.compile(r"(?:^|[\s_-])(?:(?:lead|intro)(?:text)?|(?:article)?teaser|summary|abstract|excerpt|chapo"
+                        r"|standfirst|preface)(?:$|[\s_-])", re.IGNORECASE)
 LEAD_MIN_WORDS = 20
 LEAD_MAX_WORDS = 120  # more is a block of text or teasers, not a standfirst
 # a picture, video, caption, link or list is not a standfirst, whatever its container is called
@@ -498,7 +501,7 @@ def _with_lead(tree, paragraphs: list[str]) -> list[str]:
     text = squeeze_whitespace(" ".join(_lead_text(lead)))
     if not LEAD_MIN_WORDS <= len(text.split()) <= LEAD_MAX_WORDS:
         return paragraphs
-    if sum(len(squeeze_whitespace(link.text_content())) for link in lead.iter("a")) > len(text) / 2:
+    if _mostly_links(lead, text):
         return paragraphs
     if text[:60] in squeeze_whitespace(" ".join(paragraphs)):
         return paragraphs

@@ -31,11 +31,13 @@ def squeeze_whitespace(text: str) -> str:
     """``" ".join(text.split())`` (as re's \\s+ → " " and strip, twice as fast), and five times faster
     on the usual text, whose only whitespace is single spaces and single or double line breaks."""
     flat = text.replace("\n\n", " ").replace("\n", " ")
-    # Printable: no whitespace left but the plain space; so one space per run of it, none at the ends,
-    # means the same as split-and-join.
-    if flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " ":
-        return flat
-    return " ".join(text.split())
+    return flat if _single_spaced(flat) else " ".join(text.split())
+
+
+def _single_spaced(flat: str) -> bool:
+    """Printable (no whitespace but the plain space), one space per run of it, none at the ends: the
+    text is its own split-and-join."""
+    return flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " "
 
 
 def split_paragraphs(body: str) -> list[str]:
@@ -55,10 +57,10 @@ def segment_hash(text: str) -> str:
 def is_plain_body(body: str) -> bool:
     """Whether the body is the usual one: paragraphs exactly one blank line apart, no other whitespace
     than single spaces between words. Each of its paragraphs is then its own squeezed form."""
+    # No line break left but those two, and no double space: no empty paragraph and none starting or
+    # ending with a space (an empty body has no paragraphs: not plain).
     flat = body.replace("\n\n", " ")
-    # Printable: no line break left, no whitespace but the plain space; no double space: no empty
-    # paragraph and none starting or ending with a space (an empty body has no paragraphs: not plain).
-    return bool(flat) and flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " "
+    return bool(flat) and _single_spaced(flat)
 
 
 def paragraph_hashes(body: str) -> tuple[list[str], list[str], bool]:
