@@ -83,6 +83,66 @@ def test_article_sentences_that_look_like_calls_to_action_stay(paragraph):
     assert clean_paragraphs([paragraph], NO_RULES).paragraphs == [paragraph]
 
 
+@pytest.mark.parametrize("paragraph", [
+    "Never miss a story: sign up for our morning briefing", "Become a member today", "Support independent journalism",
+    "Unterstützen Sie unabhängigen Journalismus", "Sie sind nicht eingeloggt.", "Hazte miembro y apoya el periodismo",
+    "Notas relacionadas", "Abonnez-vous à notre lettre", "Dowiedz się więcej",
+])
+def test_more_calls_to_action_are_dropped(paragraph):
+    cleaned = clean_paragraphs(["The article.", paragraph, "More of the article."], NO_RULES)
+    assert cleaned.paragraphs == ["The article.", "More of the article."]
+    assert cleaned.removed == {"call-to-action": 1}
+
+
+@pytest.mark.parametrize("paragraph, kind", [
+    ("Foto: Reuters/Ognen Teofilovski", "credit"), ("(Bild: Stadt Skopje)", "credit"), ("© Getty Images", "credit"),
+    ("Copyright 2024 Skopje Daily. All rights reserved.", "credit"), ("Quelle: dpa", "credit"),
+    ("Photo credit: Ana Petrova", "credit"), ("Фото: МИА", "credit"), ("Извор: Фејсбук", "credit"), ("AFP", "credit"),
+    ("23.10.2018", "date-line"), ("3:59 PM", "date-line"), ("Last modified:", "date-line"), ("2024-05-01", "date-line"),
+])
+def test_credit_source_and_date_lines_are_dropped(paragraph, kind):
+    cleaned = clean_paragraphs(["The article.", paragraph, "More of the article."], NO_RULES)
+    assert cleaned.paragraphs == ["The article.", "More of the article."]
+    assert cleaned.removed == {kind: 1}
+
+
+@pytest.mark.parametrize("paragraph", [
+    "Source: the ministry, which said on Tuesday that the bridge will open in May after two years of delays and debate.",
+    "Photos of the flood were shared thousands of times.", "Updated figures show that unemployment fell.",
+    "2024-05-01 was the day the bridge opened.", "AFP reported that the talks had failed.",
+    "Support for the plan fell to 40 percent, a poll showed on Monday, the lowest since it was announced.",
+])
+def test_article_sentences_that_look_like_credits_or_dates_stay(paragraph):
+    assert clean_paragraphs([paragraph], NO_RULES).paragraphs == [paragraph]
+
+
+ARTICLE = [f"Paragraph {n} of the article, long enough to be the text of a story about the new bridge." for n in range(4)]
+
+
+@pytest.mark.parametrize("heading, items", [
+    ("Comments (3)", ["Ana", "Great story, thanks!", "Marko", "I was there that day."]),
+    ("Related stories", ["Bridge opens in Skopje", "Monday, 18 April 2022", "The city council met on Tuesday."]),
+    ("Коментари", ["Ана", "Одлична приказна."]),
+    ("No comments", []),
+])
+def test_comments_or_a_list_of_other_stories_close_the_body(heading, items):
+    cleaned = clean_paragraphs([*ARTICLE, heading, *items], NO_RULES)
+    assert cleaned.paragraphs == ARTICLE
+    assert cleaned.removed == {"closing-list": 1 + len(items)}
+
+
+def test_a_closing_heading_followed_by_article_text_or_high_in_the_body_cuts_nothing():
+    more_article = ("The works will take two more years, the mayor said, and cost about 40 million euros, most of it "
+                    "from a loan of the European Investment Bank signed last spring.")
+    cleaned = clean_paragraphs([*ARTICLE, "Related", "The mayor spoke first.", more_article], NO_RULES)
+    assert cleaned.paragraphs == [*ARTICLE, "The mayor spoke first.", more_article]  # the heading alone goes
+    assert cleaned.removed == {"call-to-action": 1}
+    last = clean_paragraphs([*ARTICLE, "Related", "The mayor spoke last."], NO_RULES)
+    assert last.paragraphs == [*ARTICLE, "The mayor spoke last."]  # one short paragraph is not a list
+    high = ["Comments", "Short line.", *ARTICLE, "Another short line."]
+    assert clean_paragraphs(high, NO_RULES).removed == {}
+
+
 def test_a_headline_repeated_at_the_top_of_the_body_is_dropped_once_only_there():
     body = ["Bridge  opens in Skopje", "The bridge opened today.", "Bridge opens in Skopje"]
     cleaned = clean_paragraphs(body, NO_RULES, titles=("Bridge opens in Skopje - Daily", "bridge opens in skopje"))

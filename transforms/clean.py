@@ -50,7 +50,44 @@ _CALL_TO_ACTION = re.compile(r"""^\W*(?:
  |leggi\ anche|potrebbe\ interessarti|seguici|iscriviti
  |czytaj\ (?:też|także|więcej)|zobacz\ (?:też|także|również)|przeczytaj\ (?:też|także|również)
  |прочитај(?:те)?\ (?:и|уште|повеќе)|lexo\ (?:edhe|më)|pročitajte\ (?:i|još|više)|прочетете\ (?:още|също)|читајте\ (?:и|још)
+ |never\ miss|download\ (?:the|our)\ app|for\ the\ latest\ (?:stories|news|updates)|get\ the\ (?:latest|app)
+ |support\ (?:us|our|independent)|become\ a\ (?:member|subscriber|supporter|patron)|join\ (?:us|our)
+ |to\ (?:view|read|continue\ reading)\ the\ full|already\ a\ subscriber|(?:log|sign)\ ?in\ to
+ |we\ want\ to\ hear|submit\ your\ (?:letter|story|tip)|send\ us\ (?:your|a)
+ |unterstütze|unterstützen\ sie|jetzt\ (?:unterstützen|spenden|mitglied)|werde\ (?:mitglied|unterstützer)
+ |zum\ newsletter|newsletter\ (?:abonnieren|bestellen|anmelden)|sie\ sind\ (?:aktuell\ |derzeit\ )?nicht\ eingeloggt
+ |auch\ interessant|schon\ gelesen|weitere\ (?:\w+\ )?(?:artikel|themen|beiträge)\ (?:zum|aus|bei)
+ |gefällt\ (?:dir|ihnen)\ (?:unser|dieser|der)
+ |hazte\ (?:miembro|socio|suscriptor)|apoya\ (?:a|el|nuestro)|únete|(?:contenido|notas|noticias|art[ií]culos)\ relacionad[oa]s?
+ |vea\ (?:también|además)|lea:|soutenez|abonnez|inscrivez-vous|rejoignez|zapraszamy|dowiedz\ się\ więcej|subskryb
 )""", re.IGNORECASE | re.VERBOSE)
+# A picture credit, a source line or a copyright line: "Foto: …", "(Bild: …)", "Quelle: dpa",
+# "© Getty Images", "Copyright 2019 … All rights reserved". Short paragraphs only, as above.
+CREDIT_MAX_WORDS = 15
+_CREDIT = re.compile(r"""^\W*(?:
+ (?:photos?|fotos?|bild(?:er|quelle)?|images?|pictures?|credits?|crédits?|quellen?(?:angaben|nachweis)?|sources?|fuentes?
+  |titelbild|beitragsbild|headerbild|symbolbild|фото|извор|burimi)(?:\ \w+)?\s*:
+ |©|copyright\b|all\ rights\ reserved
+ |(?:getty\ images|shutterstock|istock(?:photo)?|imago(?:\ images)?|picture\ alliance|dpa|afp|reuters|ap\ photo|epa|keystone)\W*$
+ |bild\ anzeigen|image\ illustrative
+)""", re.IGNORECASE | re.VERBOSE)
+# A line that is only a date, a time, or a date's label ("23.10.2018", "3:59 PM", "Last modified:").
+DATE_LINE_MAX_WORDS = 6
+_DATE_LINE = re.compile(r"""^\W*(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?:\s?[ap]m)?
+ |(?:aktualisiert|updated|last\ modified|letzte\ änderung|release\ date|veröffentlicht|published|stand)(?:\ am|\ on)?:?
+)\W*$""", re.IGNORECASE | re.VERBOSE)
+# A heading that opens the comments or a list of other stories. When it sits in the body's second
+# half and only short paragraphs (names, headlines, comments) follow, it and they are not the article.
+_CLOSING_LIST_HEADING = re.compile(r"""^\W*(?:
+ (?:\d+\ )?(?:comments?|kommentare?|comentarios?|commentaires?|commenti|komentarze?|коментари|komente)
+ |view\ comments|leave\ a\ (?:comment|reply)|no\ comments|keine\ kommentare|kommentare\ insgesamt|kommentar\ schreiben
+ |schreibe\ einen\ kommentar|related(?:\ \w+)?|(?:noticias|notas|art[ií]culos|contenidos?)\ relacionad[oa]s?|contenido\ relacionado
+ |more\ (?:stories|news)|you\ (?:may|might)\ also\ like|most\ (?:read|popular|viewed)|recommended(?:\ \w+)?
+ |weitere\ (?:artikel|beiträge|nachrichten)|meistgelesen|à\ lire\ aussi|sur\ le\ même\ sujet|leggi\ anche
+ |czytaj\ (?:też|także)|zobacz\ (?:też|także)|коментари|поврзани\ (?:вести|статии)
+)\W*(?:\w+\W*){0,3}$""", re.IGNORECASE | re.VERBOSE)
+CLOSING_HEADING_MAX_WORDS = 6
+CLOSING_ITEM_MAX_WORDS = 25  # a longer paragraph after the heading is article text: nothing is cut
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 
@@ -81,21 +118,45 @@ def clean_paragraphs(paragraphs: list[str], rules: Cleaning, titles: tuple[str, 
     while kept and _folded(kept[0]) in headlines:
         removed["title-repeat"] += 1
         kept = kept[1:]
+    closing = _closing_list_start(kept)
+    if closing < len(kept):
+        removed["closing-list"] += len(kept) - closing
+        kept = kept[:closing]
     result = []
     for paragraph in kept:
         if any(_compiled(p).search(paragraph) for p in rules.drop_paragraphs):
             removed["paragraph-rule"] += 1
-        elif is_call_to_action(paragraph):
-            removed["call-to-action"] += 1
+        elif kind := general_boilerplate_kind(paragraph):
+            removed[kind] += 1
         else:
             result.append(paragraph)
     return CleanBody(result, dict(removed))
 
 
-def is_call_to_action(paragraph: str) -> bool:
-    """"Read also: …", "Subscribe to our newsletter", "Síguenos en Telegram" and their kin."""
-    return (_CALL_TO_ACTION.match(paragraph) is not None
-            and len(_WORD.findall(paragraph)) <= CALL_TO_ACTION_MAX_WORDS)
+def _words(paragraph: str) -> int:
+    return len(_WORD.findall(paragraph))
+
+
+def _closing_list_start(paragraphs: list[str]) -> int:
+    """Where the comments or a closing list of other stories begin; ``len(paragraphs)`` when they don't."""
+    for index in range(max(1, len(paragraphs) // 2), len(paragraphs)):
+        heading, items = paragraphs[index], paragraphs[index + 1:]
+        # one short paragraph after the heading may be the article's last: it takes two to make a list
+        if (len(items) != 1 and _CLOSING_LIST_HEADING.match(heading) and _words(heading) <= CLOSING_HEADING_MAX_WORDS
+                and all(_words(item) <= CLOSING_ITEM_MAX_WORDS for item in items)):
+            return index
+    return len(paragraphs)
+
+
+def general_boilerplate_kind(paragraph: str) -> str | None:
+    """The removal counter of a paragraph that is boilerplate on any site, or None for article text."""
+    if _CALL_TO_ACTION.match(paragraph) and _words(paragraph) <= CALL_TO_ACTION_MAX_WORDS:
+        return "call-to-action"
+    if _CREDIT.match(paragraph) and _words(paragraph) <= CREDIT_MAX_WORDS:
+        return "credit"
+    if _DATE_LINE.match(paragraph) and _words(paragraph) <= DATE_LINE_MAX_WORDS:
+        return "date-line"
+    return None
 
 
 def _folded(text: str) -> str:
