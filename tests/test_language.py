@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.language import LanguageGuess, _factory, _langdetect_probabilities, detect_language, transliterate_mk
+from transforms.language import LanguageGuess, _factory, _langdetect_probabilities, _ngrams, detect_language, transliterate_mk
 
 LANGID_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "langid" / "sentences"
 
@@ -34,6 +34,20 @@ def _langdetect_own(text: str) -> dict[str, float]:
 def test_the_numpy_trials_give_langdetects_own_numbers(text):
     """Same n-grams, same random draws, same arithmetic order: equal to the last bit."""
     assert _langdetect_probabilities(text) == _langdetect_own(text)
+
+
+def test_the_ngrams_are_langdetects_own():
+    """The n-gram extraction, on every kind of text the tests hold and the language-id sentences."""
+    texts = [*SAMPLES.values(), SERBIAN, BULGARIAN, CROATIAN, SERBIAN_LATIN, PLACE_NAMES, "NATO и ЕУ: САД, OK?! Ab CD ef",
+             "  Ein   Satz — mit „Zeichen“ … und 2024 Zahlen ș ț.  ", "東京都は月曜日に新しい予算を決定した。", "한국어 문장", "x", ""]
+    if LANGID_DATA.is_dir():
+        texts += [line for path in sorted(LANGID_DATA.iterdir()) if path.is_file()
+                  for line in path.read_text(encoding="utf-8").splitlines()[:200]]
+    for text in texts:
+        detector = _factory().create()
+        detector.append(text)
+        detector.cleaning_text()
+        assert _ngrams(detector.text, detector.word_lang_prob_map) == detector._extract_ngrams(), text
 
 
 @pytest.mark.parametrize("language", sorted(SAMPLES))
