@@ -108,14 +108,17 @@ def _page_time(tree, url: str, outlet: Outlet, original: bool) -> datetime | Non
                             extensive_search=False), outlet)
 
 
-_DECLARED_XPATHS = {
-    "datePublished": etree.XPath(
-        '//meta[@property="article:published_time" or @name="article:published_time" or @itemprop="datePublished"'
-        ' or @name="pubdate" or @property="og:published_time"]/@content | //*[@itemprop="datePublished"]/@datetime'),
-    "dateModified": etree.XPath(
-        '//meta[@property="article:modified_time" or @name="article:modified_time" or @itemprop="dateModified"'
-        ' or @property="og:updated_time"]/@content | //*[@itemprop="dateModified"]/@datetime'),
+# The meta tags that declare each time (attribute, value), and one XPath for both times' candidates:
+# a walk over every element is the dear part, so it is made once, not once per time.
+_DECLARING_META = {
+    "datePublished": {("property", "article:published_time"), ("name", "article:published_time"),
+                      ("itemprop", "datePublished"), ("name", "pubdate"), ("property", "og:published_time")},
+    "dateModified": {("property", "article:modified_time"), ("name", "article:modified_time"),
+                     ("itemprop", "dateModified"), ("property", "og:updated_time")},
 }
+_DECLARED = etree.XPath(
+    "//meta[" + " or ".join(sorted({f'@{name}="{value}"' for pairs in _DECLARING_META.values() for name, value in pairs}))
+    + ']/@content | //*[@itemprop="datePublished" or @itemprop="dateModified"]/@datetime')
 
 
 def _json_ld(tree) -> list:
@@ -134,7 +137,16 @@ def _declared_times(tree, json_ld: list) -> dict[str, datetime]:
 
     Date guessers lose the time of day or the offset; a declared full timestamp is exact.
     """
-    candidates = {key: [str(value) for value in xpath(tree)] for key, xpath in _DECLARED_XPATHS.items()}
+    candidates: dict[str, list[str]] = {key: [] for key in _DECLARING_META}
+    for value in _DECLARED(tree):  # in document order, as each time's own search would give them
+        element = value.getparent()
+        for key, pairs in _DECLARING_META.items():
+            if value.attrname == "datetime":
+                declares = element.get("itemprop") == key
+            else:  # a meta tag's content
+                declares = any(element.get(name) == wanted for name, wanted in pairs)
+            if declares:
+                candidates[key].append(str(value))
     for data in json_ld:
         for key, found in candidates.items():
             found += _json_values(data, key)
