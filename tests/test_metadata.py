@@ -82,12 +82,12 @@ def test_section_and_tags_are_trafilaturas(links, meta):
     from trafilatura.metadata import extract_catstags
     from trafilatura.utils import load_html
 
-    from transforms.extract import _categories_or_tags
+    from transforms.extract import _HINTED_LINKS, _categories_or_tags
 
     html = page(meta, extra=f"<div class='entry-meta'>{links}</div><div class='tags'>{links}</div>")
     tree = load_html(html)
     for kind in ("category", "tag"):
-        assert _categories_or_tags(kind, tree) == extract_catstags(kind, tree)
+        assert _categories_or_tags(kind, tree, _HINTED_LINKS(tree)) == extract_catstags(kind, tree)
     article = run(html)
     assert (article.section, article.tags) == ((extract_catstags("category", tree) or [None])[0],
                                                extract_catstags("tag", tree))

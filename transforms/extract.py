@@ -90,14 +90,17 @@ _WIDGET_NAME = re.compile(
     r"|related|relacionad\w*|verwandt\w*|more-?stories|next-?post|nextstory"
     r"|toc|ez-toc-container|table-of-contents"
     r"|disclosure|affiliate\w*)(?:$|[\s-])", re.IGNORECASE)
-_NAMED = etree.XPath("//body//*[@class or @id]")
+# The names themselves rather than the named elements: a string is cheaper to hand over than an element.
+_NAMES = etree.XPath("//body//*/@class | //body//*/@id")
 WIDGET_MAX_WORDS = 80
 
 
 def prune_widgets(tree) -> int:
     """Remove the named widgets of ``_WIDGET_NAME`` that hold at most ``WIDGET_MAX_WORDS`` words."""
-    widgets = [element for element in _NAMED(tree)
-               if _WIDGET_NAME.search(f"{element.get('class') or ''} {element.get('id') or ''}")]
+    widgets: list = []
+    for name in _NAMES(tree):  # in document order, an element's class and id one after the other
+        if _WIDGET_NAME.search(name) and (not widgets or widgets[-1] is not name.getparent()):
+            widgets.append(name.getparent())
     return sum(_remove(element) for element in widgets
                if len(element.text_content().split()) <= WIDGET_MAX_WORDS)
 
@@ -236,8 +239,10 @@ def _metadata(tree, url: str) -> Document:
     found.author = found.author or _author(tree)
     found.url = found.url or trafilatura_metadata.extract_url(tree, url)
     found.sitename = (found.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
-    found.categories = found.categories or _categories_or_tags("category", tree)
-    found.tags = found.tags or _categories_or_tags("tag", tree)
+    if not (found.categories and found.tags):
+        hinted_links = _HINTED_LINKS(tree)
+        found.categories = found.categories or _categories_or_tags("category", tree, hinted_links)
+        found.tags = found.tags or _categories_or_tags("tag", tree, hinted_links)
     found.clean_and_trim()
     return found
 
@@ -330,14 +335,17 @@ def _author_text(element):
 
 # trafilatura keeps a category (tag) link only if its href has /category/ (/tag/, /tags/) in it;
 # without such a link on the page its ten XPath searches cannot find one, so they are not run.
-_LINK_HINTS = {"category": etree.XPath("boolean(//a[contains(@href, '/categor')])"),
-               "tag": etree.XPath("boolean(//a[contains(@href, '/tag')])")}
+_LINK_HINTS = {"category": "/categor", "tag": "/tag"}
+_HINTED_LINKS = etree.XPath("//a[contains(@href, '/categor') or contains(@href, '/tag')]/@href")
 _SECTION_META = etree.XPath('.//head//meta[@property="article:section" or contains(@name, "subject")]/@content')
 
 
-def _categories_or_tags(kind: str, tree) -> list[str]:
-    """trafilatura's ``extract_catstags``, skipping its link searches on pages where they cannot succeed."""
-    if _LINK_HINTS[kind](tree):
+def _categories_or_tags(kind: str, tree, hinted_links: list[str]) -> list[str]:
+    """trafilatura's ``extract_catstags``, skipping its link searches on pages where they cannot succeed.
+
+    ``hinted_links``: the page's link targets with a category or tag hint (``_HINTED_LINKS``), looked
+    up once for both kinds."""
+    if any(_LINK_HINTS[kind] in href for href in hinted_links):
         return trafilatura_metadata.extract_catstags(kind, tree)
     if kind == "tag":
         return []
