@@ -40,7 +40,7 @@ _PRECISE = {"favor_precision": True}
 # A precise body this long is the article; a shorter one may have lost part of it and is checked.
 # Characters, not words: Chinese and Japanese count a word per character, which would make a short
 # East-Asian body look long.
-ARTICLE_CHARS = 1500
+ARTICLE_CHARS = 1400
 MIN_PRECISE_WORDS = 30  # the pipeline's too-short floor: a precise body under it is not an article
 MIN_PRECISE_SHARE = 0.5  # of the balanced body's length: less means precision cut the article, not boilerplate
 _ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
