@@ -84,7 +84,7 @@ _CLOSING_LIST_HEADING = re.compile(r"""^\W*(?:
  |schreibe\ einen\ kommentar|related(?:\ \w+)?|(?:noticias|notas|art[ií]culos|contenidos?)\ relacionad[oa]s?|contenido\ relacionado
  |more\ (?:stories|news)|you\ (?:may|might)\ also\ like|most\ (?:read|popular|viewed)|recommended(?:\ \w+)?
  |weitere\ (?:artikel|beiträge|nachrichten)|meistgelesen|à\ lire\ aussi|sur\ le\ même\ sujet|leggi\ anche
- |czytaj\ (?:też|także)|zobacz\ (?:też|także)|коментари|поврзани\ (?:вести|статии)
+ |czytaj\ (?:też|także)|zobacz\ (?:też|także)|поврзани\ (?:вести|статии)
 )\W*(?:\w+\W*){0,3}$""", re.IGNORECASE | re.VERBOSE)
 CLOSING_HEADING_MAX_WORDS = 6
 CLOSING_ITEM_MAX_WORDS = 25  # a longer paragraph after the heading is article text: nothing is cut

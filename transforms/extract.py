@@ -99,8 +99,10 @@ def prune_widgets(tree) -> int:
     """Remove the named widgets of ``_WIDGET_NAME`` that hold at most ``WIDGET_MAX_WORDS`` words."""
     widgets: list = []
     for name in _NAMES(tree):  # in document order, an element's class and id one after the other
-        if _WIDGET_NAME.search(name) and (not widgets or widgets[-1] is not name.getparent()):
-            widgets.append(name.getparent())
+        if _WIDGET_NAME.search(name):
+            element = name.getparent()
+            if not widgets or widgets[-1] is not element:
+                widgets.append(element)
     return sum(_remove(element) for element in widgets
                if len(element.text_content().split()) <= WIDGET_MAX_WORDS)
 
@@ -143,13 +145,13 @@ def _declared_times(tree, json_ld: list) -> dict[str, datetime]:
     candidates: dict[str, list[str]] = {key: [] for key in _DECLARING_META}
     for value in _DECLARED(tree):  # in document order, as each time's own search would give them
         element = value.getparent()
-        for key, pairs in _DECLARING_META.items():
-            if value.attrname == "datetime":
-                declares = element.get("itemprop") == key
-            else:  # a meta tag's content
-                declares = any(element.get(name) == wanted for name, wanted in pairs)
-            if declares:
-                candidates[key].append(str(value))
+        if value.attrname == "datetime":  # an element's datetime, for the time its itemprop names
+            keys = [element.get("itemprop")]
+        else:  # a meta tag's content, for each time the tag declares
+            keys = [key for key, pairs in _DECLARING_META.items()
+                    if any(element.get(name) == wanted for name, wanted in pairs)]
+        for key in keys:
+            candidates[key].append(str(value))
     for data in json_ld:
         for key, found in candidates.items():
             found += _json_values(data, key)
