@@ -11,11 +11,11 @@ AIRFLOW_PORT ?= 8080
 
 .PHONY: demo airflow test lint clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "news-etl needs Python 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandbox  # the product, and the sandbox beside it (dev and tests)
 	@touch $@
 
 demo: $(VENV)/.installed

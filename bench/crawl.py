@@ -146,8 +146,8 @@ def _children_cpu() -> float:
 # -- the project's crawl ---------------------------------------------------------------------
 
 def run_crawl(server_pid: int, timeout: float) -> dict:
-    from newsetl.settings import load_settings
-    from newsetl.window import Window
+    from kernel.settings import load_settings
+    from kernel.window import Window
     from scrapers.crawl import CrawlFailed, crawl
 
     settings = load_settings()  # reads the NEWSETL_* variables set by main()
@@ -186,7 +186,7 @@ def run_crawl(server_pid: int, timeout: float) -> dict:
     run_dir = settings.runs_dir / run_id
     return {"articles": articles, "seconds": seconds, "pages_per_s": articles / seconds, "cpu_seconds": cpu,
             "peak_rss_mib": rss.peak / MIB, "pages_fetched": result.pages_fetched,
-            "failed_requests": result.failed_requests, "dropped": result.dropped,
+            "failed_requests": result.errors, "dropped": result.dropped,
             "first_article_s": first[0], "steady_pages_per_s": steady,
             "run_dir_mib": sum(f.stat().st_size for f in run_dir.rglob("*") if f.is_file()) / MIB}
 

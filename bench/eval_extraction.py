@@ -221,7 +221,7 @@ def measure_speed(pages: list[Page], rounds: int) -> dict:
     rounds and each keeps its fastest round: CPU time (``time.process_time``) is not what other
     processes on the machine take, and the best round is the one least disturbed by them.
     """
-    from newsetl.registry import outlet_for_url
+    from kernel.registry import outlet_for_url
     from transforms.extract import ExtractionError, extract
     from transforms.normalize import to_article
 
@@ -448,7 +448,7 @@ def update_doc(summary: dict, doc: Path = DOC) -> None:
 
 def evaluate(testdata: Path, sets: list[str], limit: int | None, details: Path | None = None,
              speed_rounds: int = 5) -> dict:
-    from transforms.stage import MIN_WORDS  # the pipeline's too-short floor, whatever it is today
+    from kernel.rules import MIN_WORDS  # the pipeline's too-short floor, whatever it is today
 
     results: dict[str, dict] = {}
     losses: dict[str, dict] = {}

@@ -4,19 +4,16 @@ The work is in newsetl.maintenance, imported inside the tasks so parsing this fi
 each task returns a small dict of counts.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from newsetl.dag_factory import TASK_RETRIES, WAREHOUSE_ARTICLES, warehouse_url_from_connection
-from newsetl.registry import load_registry
-
-DEFAULT_ARGS = {"retries": TASK_RETRIES, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                "execution_timeout": timedelta(hours=2)}
+from kernel.registry import load_registry
+from newsetl.dag_factory import WAREHOUSE_ARTICLES, default_args, warehouse_url_from_connection
 
 
 def _settings():
-    from newsetl.settings import load_settings
+    from kernel.settings import load_settings
 
     return load_settings(warehouse_url_from_connection())
 
@@ -29,7 +26,7 @@ def _settings():
     catchup=False,
     max_active_runs=1,
     tags=["news", "maintenance"],
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(),
     doc_md="Runs whenever a load has updated the warehouse's articles (the Asset `news_warehouse_articles`). "
            "Articles loaded before a learned boilerplate segment became active are extracted again from the raw "
            "archive so it leaves their bodies; then the syndication clusters of what changed are refreshed.",
@@ -57,7 +54,7 @@ def news_warehouse_refresh():
     start_date=datetime(2026, 11, 1, tzinfo=UTC),
     catchup=False,
     tags=["news", "maintenance"],
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(),
     params={
         "outlet": Param(type="string", enum=sorted(load_registry()), title="Outlet",
                         description="Outlet id from the registry"),

@@ -1,4 +1,4 @@
-"""Airflow DAGs: one daily news DAG per outlet in the registry (newsetl/outlets/*.toml), news_<outlet id>."""
+"""Airflow DAGs: one daily news DAG per outlet in the registry (kernel/outlets/*.toml), news_<outlet id>."""
 
 from newsetl.dag_factory import build_all
 

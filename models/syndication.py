@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import Connection, Engine, select
 
+from kernel.rules import MIN_WORDS, utc_now
 from models.chunks import chunks
 from models.tables import ArticleRow, SyndicationClusterRow, SyndicationMemberRow
 
@@ -31,7 +32,6 @@ SHINGLE_WORDS = 4
 THRESHOLD = 0.5  # Jaccard of shingles: wire copies with a changed lead or a cut paragraph stay well above it
 NUM_PERM = 128
 SEED = 1  # fixed, so the same texts always hash the same
-MIN_WORDS = 30  # shorter bodies (briefs, photo captions) share too little text to judge
 LAG = timedelta(days=3)  # how long after the original a copy is still looked for, on a windowed refresh
 
 
@@ -134,7 +134,7 @@ def refresh_clusters(engine: Engine, since: datetime | None = None, until: datet
     are None) and store what changed, in one transaction. Returns counts: articles compared, clusters
     found, and clusters new, changed, unchanged and removed."""
     clusters_t, members = SyndicationClusterRow.__table__, SyndicationMemberRow.__table__
-    now = datetime.now(UTC)
+    now = utc_now()
     with engine.begin() as connection:
         articles = _articles_in_scope(connection, since, until)
         published = {row.id: row.published_at for row in articles}

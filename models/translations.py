@@ -13,9 +13,9 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, and_, select
 
+from kernel.records import Article
 from models.chunks import chunks
 from models.tables import ArticleRow, ArticleTranslationRow
-from transforms.records import Article
 
 _COMPARED = ("language", "translation_id", "declared")
 

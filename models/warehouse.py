@@ -24,6 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, StatementError
 from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from kernel.records import Article
+from kernel.registry import Outlet
+from kernel.rules import utc_now
+from kernel.window import Window
 from models.chunks import chunks as _chunks
 from models.tables import (
     ArticleRow,
@@ -35,12 +39,9 @@ from models.tables import (
     UTCDateTime,
 )
 from models.translations import link_translations
-from newsetl.registry import Outlet
-from newsetl.window import Window
-from transforms.boilerplate import MIN_ARTICLES, candidate_segments, hash_paragraphs, without_segments
-from transforms.records import Article
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIN_ARTICLES = 3  # an automatic segment in this many articles of one outlet is boilerplate; two may be a quote
 BATCH_SIZE = 500  # articles per transaction: a few MB of text, and a lock held for well under a second
 SQLITE_BUSY_TIMEOUT_S = 30  # how long a SQLite write waits for another writer before it counts as busy
 WRITE_ATTEMPTS = 5  # a busy or deadlocked write transaction is tried this often in all
@@ -116,10 +117,6 @@ class LoadResult:
     unchanged: int
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _insert(connection, table):
     """INSERT with ON CONFLICT support for the connection's database."""
     return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -143,14 +140,14 @@ def start_run(engine: Engine, run_id: str, outlet: Outlet, window: Window) -> No
                                                                   CrawlRunRow.status != "success"))
         connection.execute(CrawlRunRow.__table__.insert().values(
             run_id=run_id, outlet_id=outlet.id, since=window.since, until=window.until,
-            started_at=_now(), status="running", dropped={},
+            started_at=utc_now(), status="running", dropped={},
         ))
 
 
 def finish_run(engine: Engine, run_id: str, status: str, error_message: str | None = None, **counts) -> None:
     with engine.begin() as connection:
         connection.execute(CrawlRunRow.__table__.update().where(CrawlRunRow.run_id == run_id).values(
-            status=status, finished_at=_now(), error_message=error_message, **counts))
+            status=status, finished_at=utc_now(), error_message=error_message, **counts))
 
 
 _CONTENT_FIELDS = (
@@ -364,14 +361,22 @@ def _add_recurring_texts(connection, seen: dict[tuple[str, str, str], str]) -> N
                         for (outlet_id, digest), text_ in sorted(least.items())])
 
 
-def learn_boilerplate(connection, articles: list[Article],
-                      candidates: dict[str, dict[str, str]] | None = None) -> dict[str, set[str]]:
-    """Record where candidate segments occur; return, per outlet, the hashes to remove per its counts.
+def learn_segments(engine: Engine, articles: list[Article],
+                   candidates: dict[str, dict[str, str]]) -> dict[str, set[str]]:
+    """Record where the articles' candidate segments occur (``candidates``: canonical URL → segment
+    hash → paragraph text, the paragraphs where boilerplate lives); return, per outlet, the hashes
+    of its active segments (``segment_is_active``), which the transform removes from bodies.
 
     Counts are of distinct articles, so a re-run or another order learns the same, and a re-run
-    writes nothing. ``candidates`` (canonical URL → hash → text, from ``hash_paragraphs``) spares
-    hashing the paragraphs again.
+    writes nothing. One transaction, tried again while the database is busy.
     """
+    try:
+        return _write(engine, _learn_segments, articles, candidates)
+    except SQLAlchemyError as exc:
+        raise WarehouseError(f"learning boilerplate failed, nothing written: {_reason(exc)}") from exc
+
+
+def _learn_segments(connection, articles: list[Article], candidates: dict[str, dict[str, str]]) -> dict[str, set[str]]:
     segments = BoilerplateSegmentRow.__table__
     outlet_ids = sorted({a.outlet for a in articles})
     # Counts span loads: concurrent loads of one outlet take turns here, so neither counts without
@@ -379,11 +384,10 @@ def learn_boilerplate(connection, articles: list[Article],
     _take_turns(connection, outlet_ids)
     seen = {}  # (outlet, hash, article) → paragraph text
     for article in articles:
-        found = candidates[article.canonical_url] if candidates else candidate_segments(article)
-        for digest, text_ in found.items():
+        for digest, text_ in candidates[article.canonical_url].items():
             seen[(article.outlet, digest, article.canonical_url)] = text_
     if seen:
-        now = _now()
+        now = utc_now()
         on_postgresql = connection.dialect.name == "postgresql"
         # SQLite: texts are not staged but go with the new segments, grouped here (see _add_segments).
         columns = ["outlet_id", "segment_hash", "canonical_url", *(["text"] if on_postgresql else [])]
@@ -405,7 +409,7 @@ def learn_boilerplate(connection, articles: list[Article],
 
 
 def segment_is_active():
-    """The segments a load removes from bodies: confirmed ones, and automatic ones seen in enough articles."""
+    """The segments the transform removes from bodies: confirmed ones, and automatic ones seen in enough articles."""
     segments = BoilerplateSegmentRow.__table__
     return or_(segments.c.status == "confirmed",
                and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES))
@@ -464,7 +468,7 @@ def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
     which they take in URL order, so none deadlocks, duplicates a row or skips a version.
     """
     table, versions = ArticleRow.__table__, ArticleVersionRow.__table__
-    now = _now()
+    now = utc_now()
     urls = [article.canonical_url for article in articles]
     stored = {url: digest for chunk in _chunks(urls) for url, digest in connection.execute(
         select(table.c.canonical_url, table.c.content_hash).where(table.c.canonical_url.in_(chunk)))}
@@ -514,23 +518,14 @@ def _record_fetches(connection, run_id: str, fetches: list[dict]) -> None:
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = (),
                   batch_size: int = BATCH_SIZE) -> LoadResult:
     """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
-    record the run's fetch log.
+    record the run's fetch log. The articles are loaded as they are given.
 
-    Boilerplate is learned first, then the articles go in batches of ``batch_size``, one
-    transaction each, in canonical-URL order. A failing batch is rolled back whole and stops the
-    load with a WarehouseError; earlier batches stay, and loading the run again completes it.
+    They go in batches of ``batch_size``, one transaction each, in canonical-URL order. A failing
+    batch is rolled back whole and stops the load with a WarehouseError; earlier batches stay.
     """
     by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
-    taken = {url: hash_paragraphs(article) for url, article in by_url.items()}
-    try:
-        boilerplate = _write(engine, learn_boilerplate, list(by_url.values()),
-                             {url: candidates for url, (_, _, candidates, _) in taken.items()})
-    except SQLAlchemyError as exc:
-        raise WarehouseError(f"load of run {run_id} rolled back, nothing written: learning boilerplate failed: "
-                             f"{_reason(exc)}") from exc
-    cleaned = [without_segments(article, boilerplate[article.outlet], taken.pop(url))
-               for url, article in sorted(by_url.items())]
-    batches = [cleaned[start:start + batch_size] for start in range(0, len(cleaned), batch_size)]
+    ordered = [article for _, article in sorted(by_url.items())]
+    batches = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
     new = updated = unchanged = 0
     for number, batch in enumerate(batches, 1):
         try:

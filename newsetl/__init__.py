@@ -1,3 +1,2 @@
-"""news-etl: scheduled news crawling into a SQL warehouse (crawl → extract → transform → load)."""
-
-__version__ = "0.1.0"
+"""news-etl's orchestration: the pipeline that chains crawl → extract/transform → load, the
+``newsetl`` command, the Airflow DAG factory, quality gates, maintenance and alerts."""

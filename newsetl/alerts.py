@@ -16,13 +16,13 @@ import asyncio
 import importlib
 import json
 import logging
-import os
 import urllib.request
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from kernel.settings import load_settings
+
 ALERT_TARGET_VARIABLE = "news_alert_target"
-ALERT_TARGET_ENV = "NEWSETL_ALERT_TARGET"
 WEBHOOK_TIMEOUT_S = 10
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def alert_target() -> str | None:
     except Exception as exc:  # noqa: BLE001 — no Variable access here (e.g. outside a task): use the environment
         log.debug("Variable %s not readable: %s", ALERT_TARGET_VARIABLE, exc)
         target = None
-    return (target or os.environ.get(ALERT_TARGET_ENV) or "").strip() or None
+    return (target or "").strip() or load_settings().alert_target
 
 
 def _when(value) -> str | None:
@@ -83,7 +83,7 @@ def post_json(url: str, payload: dict) -> int:
 def notifier_class(path: str) -> type:
     module, _, name = path.rpartition(".")
     if not module:
-        raise ValueError(f"{ALERT_TARGET_ENV}/{ALERT_TARGET_VARIABLE}={path!r}: not a URL nor a dotted class path")
+        raise ValueError(f"NEWSETL_ALERT_TARGET/{ALERT_TARGET_VARIABLE}={path!r}: not a URL nor a dotted class path")
     return getattr(importlib.import_module(module), name)
 
 

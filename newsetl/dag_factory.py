@@ -7,34 +7,34 @@ its deadline are reported through ``RunAlertNotifier``.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from newsetl.airflow_local import CRAWL_POOL, WAREHOUSE_CONN_ID
+from kernel.registry import Outlet, load_registry
+from kernel.settings import load_settings
 from newsetl.alerts import RunAlertNotifier
-from newsetl.registry import Outlet, load_registry
 
 DAILY_AT_MIDNIGHT = "0 0 * * *"
 # Updated by every successful load; the warehouse maintenance DAG is scheduled on it.
 WAREHOUSE_ARTICLES = Asset(name="news_warehouse_articles", uri="newsetl://warehouse/articles")
-# Task retries; tests and `airflow dags test` runs set 0 to fail fast.
-TASK_RETRIES = int(os.environ.get("NEWSETL_TASK_RETRIES", "2"))
-RUN_DEADLINE_ENV = "NEWSETL_RUN_DEADLINE_HOURS"
+WAREHOUSE_CONN_ID = "news_warehouse"  # the Airflow connection that holds the warehouse URL
+CRAWL_POOL = "news_crawl"  # the pool every crawl task takes a slot of
+
+
+def default_args() -> dict:
+    """The task defaults of every news DAG; retries from NEWSETL_TASK_RETRIES (tests set 0 to fail fast)."""
+    return {"retries": load_settings().task_retries, "retry_delay": timedelta(minutes=2),
+            "retry_exponential_backoff": True, "execution_timeout": timedelta(hours=2)}
 
 
 def run_deadline() -> DeadlineAlert | None:
     """A daily run must finish NEWSETL_RUN_DEADLINE_HOURS (default 6; "off": no deadline) after its
     data interval ends, i.e. a day and that many hours after its logical date (the interval's start)."""
-    value = os.environ.get(RUN_DEADLINE_ENV, "6").strip().lower()
-    if value == "off":
+    hours = load_settings().run_deadline_hours
+    if hours is None:
         return None
-    try:
-        hours = float(value)
-    except ValueError:
-        raise ValueError(f"{RUN_DEADLINE_ENV}={value!r}: use a number of hours or off") from None
     return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(days=1, hours=hours),
                          callback=AsyncCallback(RunAlertNotifier, kwargs={"event": "deadline_missed"}),
                          name="daily run finished")
@@ -62,7 +62,7 @@ def warehouse_url_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str | Non
 
 
 def _plan_from_xcom(plan: dict):
-    from newsetl.pipeline import RunPlan
+    from kernel.records import RunPlan
 
     return RunPlan(**plan)
 
@@ -93,8 +93,7 @@ def build_outlet_dag(outlet: Outlet):
         catchup=False,
         max_active_runs=1,
         tags=["news", outlet.id, outlet.cms, *outlet.languages],
-        default_args={"retries": TASK_RETRIES, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                      "execution_timeout": timedelta(hours=2), "on_failure_callback": RunAlertNotifier()},
+        default_args={**default_args(), "on_failure_callback": RunAlertNotifier()},
         deadline=run_deadline(),
         doc_md=f"Crawl → extract → load → quality checks for **{outlet.name}**, one data interval (a day in "
                f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`; crawls "
@@ -103,9 +102,9 @@ def build_outlet_dag(outlet: Outlet):
     def outlet_pipeline():
         @task
         def plan() -> dict:
+            from kernel.settings import load_settings
+            from kernel.window import Window
             from newsetl.pipeline import plan_run
-            from newsetl.settings import load_settings
-            from newsetl.window import Window
 
             context = get_current_context()
             settings = load_settings(warehouse_url_from_connection())
@@ -115,8 +114,8 @@ def build_outlet_dag(outlet: Outlet):
 
         @task(pool=CRAWL_POOL)
         def crawl(plan: dict) -> dict:
+            from kernel.settings import load_settings
             from newsetl.pipeline import check_crawl, crawl_stage
-            from newsetl.settings import load_settings
 
             settings = load_settings(plan["warehouse_url"])
             with _failing_run(plan):

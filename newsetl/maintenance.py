@@ -19,16 +19,17 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, func, select
 
+from kernel.registry import RegistryError, get_outlet
+from kernel.rules import utc_now
+from kernel.settings import Settings
+from kernel.window import Window
 from models.chunks import chunks
 from models.tables import ArticleRow, BoilerplateOccurrenceRow, BoilerplateSegmentRow, MaintenanceRunRow
 from models.warehouse import connect, segment_is_active, upgrade
-from newsetl.registry import RegistryError, get_outlet
-from newsetl.settings import Settings
-from newsetl.window import Window
 from transforms.boilerplate import paragraphs_of
 from transforms.normalize import segment_hash
 
@@ -39,16 +40,12 @@ CLOCK_MARGIN = timedelta(minutes=10)
 NO_CLUSTER_CHANGE = {"articles": 0, "clusters": 0, "new": 0, "changed": 0, "unchanged": 0, "removed": 0}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @contextmanager
 def _recorded(engine: Engine, task: str):
     """Record a maintenance run: yields the dict of counts to fill, stored with the run's outcome."""
     runs = MaintenanceRunRow.__table__
     with engine.begin() as connection:
-        run_id = connection.execute(runs.insert().values(task=task, started_at=_now(), status="running", counts={})
+        run_id = connection.execute(runs.insert().values(task=task, started_at=utc_now(), status="running", counts={})
                                     .returning(runs.c.id)).scalar_one()
     counts: dict = {}
     try:
@@ -56,10 +53,10 @@ def _recorded(engine: Engine, task: str):
     except BaseException as exc:
         with engine.begin() as connection:
             connection.execute(runs.update().where(runs.c.id == run_id).values(
-                status="failed", finished_at=_now(), counts=counts, error_message=f"{type(exc).__name__}: {exc}"))
+                status="failed", finished_at=utc_now(), counts=counts, error_message=f"{type(exc).__name__}: {exc}"))
         raise
     with engine.begin() as connection:
-        connection.execute(runs.update().where(runs.c.id == run_id).values(status="success", finished_at=_now(),
+        connection.execute(runs.update().where(runs.c.id == run_id).values(status="success", finished_at=utc_now(),
                                                                             counts=counts))
 
 
@@ -109,7 +106,7 @@ def _mark_recleaned(engine: Engine, segment_ids: list[int]) -> None:
     segments = BoilerplateSegmentRow.__table__
     with engine.begin() as connection:
         for chunk in chunks(sorted(segment_ids)):
-            connection.execute(segments.update().where(segments.c.id.in_(chunk)).values(recleaned_at=_now()))
+            connection.execute(segments.update().where(segments.c.id.in_(chunk)).values(recleaned_at=utc_now()))
 
 
 def _forget_inactive(engine: Engine) -> int:

@@ -3,92 +3,47 @@
 ``run_outlet`` chains the stages in one call (the CLI); the Airflow DAG calls the same stage
 functions as separate tasks, passing a ``RunPlan`` (paths and ids, never article data).
 Each stage leaves a small JSON summary in the run directory; the load stage sums them into the
-run's row in the warehouse.
+run's row in the warehouse. This module is the only place where the stages meet.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from kernel.records import Article, CrawlSummary, Drop, Lineage, RunPlan, RunSummary, TransformSummary
+from kernel.registry import get_outlet
+from kernel.rules import utc_now
+from kernel.settings import Settings, load_settings
+from kernel.window import Window
 from models.warehouse import (
     archived_articles,
     connect,
     finish_run,
     known_articles,
+    learn_segments,
     load_articles,
     start_run,
     upgrade,
 )
-from newsetl.registry import get_outlet
-from newsetl.settings import Settings, load_settings
-from newsetl.window import Window
-from scrapers.archive import read_fetch_log, read_warc_html
+from scrapers.archive import read_warc_response
 from scrapers.crawl import CrawlFailed, crawl
-from transforms.extract import extract
-from transforms.normalize import to_article
-from transforms.stage import read_articles, transform_run
+from transforms.boilerplate import hash_paragraphs, without_segments
+from transforms.stage import PageRef, transform_pages
 
-CRAWL_SUMMARY = "crawl_summary.json"
-TRANSFORM_SUMMARY = "transform_summary.json"
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
 
-@dataclass(frozen=True)
-class RunPlan:
-    outlet: str
-    run_id: str
-    run_dir: str
-    since: str | None
-    until: str | None
-    warehouse_url: str
-    data_dir: str
-
-    @property
-    def archive_prefix(self) -> str:
-        """The run directory relative to the data directory: where lineage points."""
-        return f"{Path(self.run_dir).relative_to(self.data_dir).as_posix()}/"
-
-    @property
-    def window(self) -> Window:
-        return Window(*(datetime.fromisoformat(v) if v else None for v in (self.since, self.until)))
-
-    @property
-    def path(self) -> Path:
-        return Path(self.run_dir)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    outlet: str
-    run_id: str
-    since: str | None
-    until: str | None
-    pages_fetched: int
-    article_pages_fetched: int
-    articles_new: int
-    articles_updated: int
-    articles_unchanged: int
-    dropped: dict[str, int]
-    errors: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 def new_run_id(outlet_id: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     return f"{outlet_id}-{stamp}-{secrets.token_hex(2)}"
 
 
@@ -107,17 +62,12 @@ def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | N
         start_run(engine, run_id, outlet, window)
     finally:
         engine.dispose()
-    run_dir = settings.runs_dir / outlet_id / run_id
+    run_dir = (settings.runs_dir / outlet_id / run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     return RunPlan(outlet_id, run_id, str(run_dir),
                    window.since.isoformat() if window.since else None,
                    window.until.isoformat() if window.until else None,
                    settings.warehouse_url, str(settings.data_dir))
-
-
-def _write_summary(plan: RunPlan, name: str, summary: dict) -> dict:
-    (plan.path / name).write_text(json.dumps(summary, indent=1, sort_keys=True))
-    return summary
 
 
 def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = None) -> dict:
@@ -126,15 +76,9 @@ def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = N
         known = known_articles(engine, plan.outlet)  # crawl state lives in the warehouse
     finally:
         engine.dispose()
-    result = crawl(plan.outlet, plan.window, plan.run_id, plan.path, settings,
-                   on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
-    return _write_summary(plan, CRAWL_SUMMARY, {
-        "pages_fetched": result.pages_fetched,
-        "article_pages_fetched": result.article_pages_fetched,
-        "dropped": result.dropped,
-        "errors": result.failed_requests,
-        "unchanged_not_fetched": result.unchanged_not_fetched,
-    })
+    summary = crawl(plan.outlet, plan.window, plan.run_id, plan.path, settings,
+                    on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
+    return plan.files.write_summary(plan.files.crawl_summary, summary.to_dict())
 
 
 def check_crawl(crawled: dict, max_error_rate: float) -> dict:
@@ -148,26 +92,70 @@ def check_crawl(crawled: dict, max_error_rate: float) -> dict:
     return {**crawled, "error_rate": round(rate, 4)}
 
 
-def transform_stage(plan: RunPlan, progress: Progress | None = None) -> dict:
-    result = transform_run(plan.path, plan.outlet, plan.window,
-                           on_progress=(lambda done, total: progress("extract", done, total)) if progress else None,
-                           archive_prefix=plan.archive_prefix)
-    return _write_summary(plan, TRANSFORM_SUMMARY, result.summary())
+def read_archived_page(data_dir: Path, page: PageRef) -> tuple[bytes, dict[str, str]]:
+    """A page's bytes and headers from the raw archive its lineage points at (under ``data_dir``)."""
+    body, content_type = read_warc_response(data_dir / page.lineage.warc_file, page.lineage.warc_offset)
+    return body, ({"Content-Type": content_type} if content_type else {})
+
+
+def without_learned_boilerplate(engine: Engine, articles: list[Article]) -> list[Article]:
+    """The transform's last step: learn the articles' recurring paragraphs in the warehouse, then
+    remove every segment active for the outlet (learned in enough articles, or confirmed) from them."""
+    if not articles:
+        return articles
+    taken = {article.canonical_url: hash_paragraphs(article) for article in articles}  # the last one per URL
+    active = learn_segments(engine, list({a.canonical_url: a for a in articles}.values()),
+                            {url: candidates for url, (_, _, candidates, _) in taken.items()})
+    return [without_segments(article, active[article.outlet], taken[article.canonical_url]) for article in articles]
+
+
+def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progress: Progress | None,
+               label: str, workers: int | None = None) -> tuple[list[Article], Counter]:
+    """The pages through the one path to an article, then the learned-boilerplate step."""
+    articles, dropped = [], Counter()
+    outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, Path(plan.data_dir)), window, workers)
+    for done, (_, outcome) in enumerate(outcomes, start=1):
+        if isinstance(outcome, Drop):
+            dropped[outcome.reason] += 1
+        else:
+            articles.append(outcome)
+        if progress:
+            progress(label, done, len(pages))
+    engine = connect(plan.warehouse_url)
+    try:
+        return without_learned_boilerplate(engine, articles), dropped
+    finally:
+        engine.dispose()
+
+
+def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: int | None = None) -> dict:
+    """Extract and transform the run's staged pages into ``articles.jsonl``: what the load loads."""
+    pages = [PageRef(page.url, Lineage(page.run_id, page.fetched_at, page.edition,
+                                       f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
+             for page in plan.files.read_pages()]
+    articles, dropped = _transform(plan, pages, plan.window, progress, "extract", workers)
+    with plan.files.articles.open("w", encoding="utf-8") as out:
+        for article in articles:
+            out.write(article.to_json_line() + "\n")
+    summary = TransformSummary(articles=len(articles), dropped=dict(dropped))
+    log.info("transformed %s: %s", plan.path, summary)
+    return plan.files.write_summary(plan.files.transform_summary, summary.to_dict())
 
 
 def load_stage(plan: RunPlan) -> RunSummary:
-    crawled = json.loads((plan.path / CRAWL_SUMMARY).read_text())
-    transformed = json.loads((plan.path / TRANSFORM_SUMMARY).read_text())
+    files = plan.files
+    crawled = CrawlSummary(**files.read_summary(files.crawl_summary))
+    transformed = TransformSummary(**files.read_summary(files.transform_summary))
     engine = connect(plan.warehouse_url)
     try:
-        loaded = load_articles(engine, read_articles(plan.path), plan.run_id, read_fetch_log(plan.path))
-        dropped = Counter(crawled["dropped"]) + Counter(transformed["dropped"])
+        loaded = load_articles(engine, files.read_articles(), plan.run_id, files.read_fetch_log())
+        dropped = Counter(crawled.dropped) + Counter(transformed.dropped)
         summary = RunSummary(
             outlet=plan.outlet, run_id=plan.run_id, since=plan.since, until=plan.until,
-            pages_fetched=crawled["pages_fetched"], article_pages_fetched=crawled["article_pages_fetched"],
+            pages_fetched=crawled.pages_fetched, article_pages_fetched=crawled.article_pages_fetched,
             articles_new=loaded.new, articles_updated=loaded.updated,
-            articles_unchanged=loaded.unchanged + crawled["unchanged_not_fetched"],
-            dropped=dict(sorted(dropped.items())), errors=crawled["errors"],
+            articles_unchanged=loaded.unchanged + crawled.unchanged_not_fetched,
+            dropped=dict(sorted(dropped.items())), errors=crawled.errors,
         )
         counts = {key: value for key, value in summary.to_dict().items()
                   if key not in ("outlet", "run_id", "since", "until")}
@@ -205,32 +193,25 @@ def run_outlet(outlet_id: str, window: Window, settings: Settings | None = None,
 def reextract_outlet(outlet_id: str, window: Window, settings: Settings | None = None,
                      progress: Progress | None = None, urls: list[str] | None = None) -> RunSummary:
     """Extract the stored articles of ``window`` (only those with one of the canonical ``urls`` when
-    given) again from the raw archive, without network.
+    given) again from the raw archive, without network, on the run's own path to an article.
 
     A version changes only where the current extractor's output differs; the re-extraction is
     recorded as a run of its own, so changed rows point at it.
     """
     settings = settings or load_settings()
-    outlet = get_outlet(outlet_id)
+    get_outlet(outlet_id)
     plan = plan_run(outlet_id, window, settings, f"reextract-{new_run_id(outlet_id)}")
     try:
         engine = connect(plan.warehouse_url)
         try:
             stored = archived_articles(engine, outlet_id, window, urls)
-            articles, dropped = [], Counter()
-            for done, row in enumerate(stored, start=1):
-                try:
-                    html = read_warc_html(settings.data_dir / row.warc_file, row.warc_offset)
-                    extracted = extract(html, row.url, outlet)
-                except (OSError, ValueError) as exc:  # a missing archive or a page that no longer extracts
-                    log.warning("re-extract of %s failed: %s", row.url, exc)
-                    dropped[getattr(exc, "reason", "archive-missing")] += 1
-                    continue
-                articles.append(to_article(extracted, outlet, edition=row.edition, run_id=plan.run_id,
-                                           fetched_at=row.fetched_at, warc_file=row.warc_file,
-                                           warc_offset=row.warc_offset))
-                if progress:
-                    progress("re-extract", done, len(stored))
+        finally:
+            engine.dispose()
+        pages = [PageRef(row.url, Lineage(plan.run_id, row.fetched_at, row.edition, row.warc_file, row.warc_offset),
+                         known=True) for row in stored]
+        articles, dropped = _transform(plan, pages, None, progress, "re-extract")
+        engine = connect(plan.warehouse_url)
+        try:
             loaded = load_articles(engine, articles, plan.run_id)
             summary = RunSummary(outlet=outlet_id, run_id=plan.run_id, since=plan.since, until=plan.until,
                                  pages_fetched=0, article_pages_fetched=0, articles_new=loaded.new,

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, select
 
+from kernel.rules import utc_now
 from models.tables import ArticleRow, BoilerplateSegmentRow, CrawlRunRow, QualityCheckRow
-from transforms.boilerplate import MIN_ARTICLES
+from models.warehouse import segment_is_active
 from transforms.normalize import normalize_segment
 
 BASELINE_DAYS = 28
@@ -181,13 +182,12 @@ def language_check(data: RunArticles) -> Check:
 
 
 def known_segments(engine: Engine, outlet: str) -> list[str]:
-    """The outlet's boilerplate the load removes: confirmed, or auto and in enough articles."""
+    """The outlet's active boilerplate segments (``segment_is_active``), as the transform removes them."""
     segments = BoilerplateSegmentRow.__table__
     with engine.connect() as connection:
         texts = connection.execute(select(segments.c.text).where(
             segments.c.outlet_id == outlet, segments.c.text.is_not(None),  # a confirmed one seen once has none
-            or_(segments.c.status == "confirmed",
-                and_(segments.c.status == "auto", segments.c.article_count >= MIN_ARTICLES)))).scalars()
+            segment_is_active())).scalars()
         return [normalized for normalized in map(normalize_segment, texts) if len(normalized) >= MIN_SEGMENT_CHARS]
 
 
@@ -219,7 +219,7 @@ def check_run(engine: Engine, run_id: str) -> list[Check]:
 def record_checks(engine: Engine, run_id: str, checks: list[Check]) -> None:
     """Store the run's checks, replacing those of an earlier check of the same run."""
     table = QualityCheckRow.__table__
-    now = datetime.now(UTC)
+    now = utc_now()
     with engine.begin() as connection:
         outlet = connection.execute(select(CrawlRunRow.outlet_id).where(CrawlRunRow.run_id == run_id)).scalar_one()
         connection.execute(table.delete().where(table.c.run_id == run_id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -15,35 +14,28 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-WARC_FILE = "archive.warc.gz"
+from kernel.rules import utc_now
+from kernel.rundir import RunDir
+
 GZIP_LEVEL = 3
-FETCH_LOG_FILE = "fetch_log.jsonl"
 # Headers that describe the transfer, not the content; the archived body is what Scrapy received.
 _TRANSFER_HEADERS = {b"transfer-encoding", b"content-length"}
 
 
 class FetchLog:
     def __init__(self, run_dir: Path):
-        self.file = (run_dir / FETCH_LOG_FILE).open("a", encoding="utf-8", buffering=1)
+        self.file = RunDir(run_dir).fetch_log.open("a", encoding="utf-8", buffering=1)
 
     def write(self, url: str, kind: str, status: int | None = None, size: int | None = None,
               elapsed: float | None = None, reason: str | None = None, detail: str | None = None) -> None:
         self.file.write(json.dumps({
             "url": url, "kind": kind, "status": status, "bytes": size,
             "elapsed_ms": round(elapsed * 1000) if elapsed is not None else None,
-            "reason": reason, "detail": detail, "fetched_at": datetime.now(timezone.utc).isoformat(),
+            "reason": reason, "detail": detail, "fetched_at": utc_now().isoformat(),
         }, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         self.file.close()
-
-
-def read_fetch_log(run_dir: Path) -> list[dict]:
-    path = run_dir / FETCH_LOG_FILE
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 class WarcArchiveMiddleware:
@@ -56,7 +48,7 @@ class WarcArchiveMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.run_dir = Path(crawler.settings.get("NEWSETL_RUN_DIR"))
-        self.file = (self.run_dir / WARC_FILE).open("ab")
+        self.file = RunDir(self.run_dir).warc.open("ab")
         self.buffer = BytesIO()
         # Records are written plain into a buffer and gzipped one by one at a fast level: each
         # record is its own gzip member (so it can be read from its offset), and warcio's fixed

@@ -14,36 +14,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from newsetl.settings import Settings
-from newsetl.window import Window
-from scrapers.archive import WARC_FILE
-from scrapers.raw_page import PAGES_FILE
-
-KNOWN_FILE = "known.json"  # read by the spider
-STATS_FILE = "crawl_stats.json"
-LOG_FILE = "crawl.log"
+from kernel.records import CrawlSummary
+from kernel.rules import MAX_RESPONSE_BYTES
+from kernel.rundir import RunDir
+from kernel.settings import Settings
+from kernel.window import Window
 
 
 class CrawlFailed(RuntimeError):
     """The crawl fetched nothing usable; the message says why and where the log is."""
 
 
-@dataclass(frozen=True)
-class CrawlResult:
-    run_dir: Path
-    pages_fetched: int  # all successful responses (discovery documents and articles)
-    article_pages_fetched: int
-    dropped: dict[str, int]
-    failed_requests: int
-    unchanged_not_fetched: int  # known articles whose sources showed no change
-    stats: dict
-
-
 def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
+    files = RunDir(run_dir)
     values = {
         "BOT_NAME": "news-etl",
         "USER_AGENT": settings.user_agent,
@@ -58,7 +44,7 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "DOWNLOAD_DELAY": 0.5,
         "DOWNLOAD_TIMEOUT": 30,
-        "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,
+        "DOWNLOAD_MAXSIZE": MAX_RESPONSE_BYTES,
         "DOWNLOAD_WARNSIZE": 0,
         # Connection errors: Scrapy's own retry; 429/5xx: ours, with backoff and Retry-After.
         "RETRY_TIMES": 2,
@@ -76,11 +62,10 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
         "CONCURRENT_ITEMS": 1,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOG_LEVEL": "INFO",
-        "LOG_FILE": str(run_dir / LOG_FILE),
+        "LOG_FILE": str(files.crawl_log),
         "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
         "NEWSETL_RUN_DIR": str(run_dir),
-        "NEWSETL_WARC_NAME": WARC_FILE,
-    }
+            }
     if settings.replay_url:
         # The replay server is ours: no need to pace requests to it (robots.txt still applies).
         values.update(AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0, NEWSETL_RETRY_BASE_DELAY=0.1,
@@ -109,46 +94,44 @@ def crawl(
     settings: Settings,
     on_progress: Callable[[int], None] | None = None,
     known: dict[str, datetime] | None = None,
-) -> CrawlResult:
+) -> CrawlSummary:
     """Crawl one outlet over ``window``; ``known`` maps stored article URLs to their last modification."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / KNOWN_FILE).write_text(json.dumps({url: moment.isoformat() for url, moment in (known or {}).items()}))
+    files = RunDir(run_dir).create()
+    files.known.write_text(json.dumps({url: moment.isoformat() for url, moment in (known or {}).items()}))
     config = {"outlet": outlet_id, "run_id": run_id, "run_dir": str(run_dir),
               "since": window.since.isoformat() if window.since else "",
               "until": window.until.isoformat() if window.until else "",
               "scrapy_settings": scrapy_settings(settings, run_dir)}
-    (run_dir / "crawl_config.json").write_text(json.dumps(config, indent=1))
+    files.crawl_config.write_text(json.dumps(config, indent=1))
     process = subprocess.Popen(
-        [sys.executable, "-m", "scrapers.crawl", str(run_dir / "crawl_config.json")],
+        [sys.executable, "-m", "scrapers.crawl", str(files.crawl_config)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     while process.poll() is None:
         if on_progress:
-            on_progress(_count_lines(run_dir / PAGES_FILE))
+            on_progress(_count_lines(files.pages))
         time.sleep(0.2)
     stderr = process.stderr.read() if process.stderr else ""
-    log = run_dir / LOG_FILE
+    log = files.crawl_log
     if process.returncode != 0:
         tail = stderr.strip().splitlines()[-1:] or ["no output"]
         raise CrawlFailed(f"crawl process exited with {process.returncode}: {tail[0]} (log: {log})")
-    stats = json.loads((run_dir / STATS_FILE).read_text())
-    result = CrawlResult(
-        run_dir=run_dir,
+    stats = json.loads(files.crawl_stats.read_text())
+    result = CrawlSummary(
         pages_fetched=sum(value for key, value in stats.items()
                           if key.startswith("downloader/response_status_count/2")),
         article_pages_fetched=stats.get("newsetl/article_pages_fetched", 0),
         dropped={key.split("/", 2)[2]: value for key, value in stats.items() if key.startswith("newsetl/dropped/")},
-        failed_requests=sum(value for key, value in stats.items() if key.startswith("newsetl/failed/")),
+        errors=sum(value for key, value in stats.items() if key.startswith("newsetl/failed/")),
         unchanged_not_fetched=stats.get("newsetl/unchanged_not_fetched", 0),
-        stats=stats,
     )
     if on_progress:
-        on_progress(_count_lines(run_dir / PAGES_FILE))
+        on_progress(_count_lines(files.pages))
     if result.pages_fetched == 0:
         raise CrawlFailed(
             f"crawl of {outlet_id} got no successful response "
-            f"({result.failed_requests} requests failed; log: {log})"
+            f"({result.errors} requests failed; log: {log})"
         )
     return result
 
@@ -165,7 +148,7 @@ def _main(config_path: str) -> None:
                   since=config["since"], until=config["until"])
     process.start()
     stats = {key: value for key, value in crawler.stats.get_stats().items() if isinstance(value, int | float)}
-    Path(config["run_dir"], STATS_FILE).write_text(json.dumps(stats, indent=1, sort_keys=True))
+    RunDir(Path(config["run_dir"])).crawl_stats.write_text(json.dumps(stats, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":

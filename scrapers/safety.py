@@ -12,12 +12,14 @@ import asyncio
 import email.utils
 import ipaddress
 import socket
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
+
+from kernel.rules import utc_now
 
 REFUSAL_REASONS = ("off-domain", "private-address", "bad-scheme")
 
@@ -81,7 +83,7 @@ def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> flo
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+    return max(0.0, (moment - (now or utc_now())).total_seconds())
 
 
 class BackoffRetryMiddleware:

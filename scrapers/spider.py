@@ -23,11 +23,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
-from newsetl.registry import Edition, get_outlet
-from newsetl.window import Window
+from kernel.records import RawPage
+from kernel.registry import Edition, get_outlet
+from kernel.rules import utc_now
+from kernel.rundir import RunDir
+from kernel.window import Window
 from scrapers.archive import FetchLog, request_kind
-from scrapers.crawl import KNOWN_FILE
-from scrapers.raw_page import RawPage
 from scrapers.safety import REFUSAL_REASONS, RefusedRequest
 
 DROP_STAT = "newsetl/dropped/{}"
@@ -62,7 +63,7 @@ class OutletSpider(scrapy.Spider):
             datetime.fromisoformat(until) if until else None,
         )
         self.allowed_domains = list(self.outlet.domains)
-        known_path = self.run_dir / KNOWN_FILE
+        known_path = RunDir(self.run_dir).known
         known = json.loads(known_path.read_text()) if known_path.exists() else {}
         self.known = {url: datetime.fromisoformat(moment) for url, moment in known.items()}
         self.fetch_log = FetchLog(self.run_dir)
@@ -266,9 +267,9 @@ class OutletSpider(scrapy.Spider):
             final_url=response.url,
             status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            warc_file=self.crawler.settings.get("NEWSETL_WARC_NAME"),
+            warc_file=RunDir.WARC_NAME,
             warc_offset=response.meta["warc_offset"],
-            fetched_at=datetime.now(timezone.utc),
+            fetched_at=utc_now(),
             outlet=self.outlet.id,
             run_id=self.run_id,
             edition=edition.language,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scrapers.raw_page import PAGES_FILE, RawPage
+from kernel.records import RawPage
+from kernel.rundir import RunDir
 
 
 class StageRawPages:
     def __init__(self, run_dir: str):
-        self.path = Path(run_dir) / PAGES_FILE
+        self.path = RunDir(Path(run_dir)).pages
         self.file = None
 
     @classmethod

@@ -22,7 +22,7 @@ PG_ADMIN_URL = os.environ.get("NEWSETL_TEST_PG_URL", "postgresql://postgres@127.
 
 @pytest.fixture(scope="session")
 def fixture_server():
-    from newsetl.fixture_sites.server import serve
+    from sandbox.fixture_sites.server import serve
 
     server = serve()
     yield server
@@ -104,14 +104,14 @@ def loaded_warehouse(request, tmp_path_factory):
     """Every fixture outlet run through the whole pipeline (crawl over loopback, extract, load) into
     SQLite or PostgreSQL; then one article is edited and recrawled, one outlet's first run meets an
     HTTP 500 on one article, and the syndication clusters are refreshed."""
+    from kernel.settings import load_settings
+    from kernel.window import Window
     from models.syndication import refresh_clusters
     from models.warehouse import connect
-    from newsetl.demo import fixture_outlets
-    from newsetl.fixture_sites import load_site
-    from newsetl.fixture_sites.server import serve
     from newsetl.pipeline import run_outlet
-    from newsetl.settings import load_settings
-    from newsetl.window import Window
+    from sandbox.demo import fixture_outlets
+    from sandbox.fixture_sites import load_site
+    from sandbox.fixture_sites.server import serve
 
     with ExitStack() as stack:
         if request.param == "sqlite":

@@ -86,7 +86,7 @@ NORULES = "sp_norules"  # Sloboden Pechat declared without its appeal rules
 def declare_outlet_without_appeal_rules(folder, extra_drop: tuple[str, ...] = ()) -> str:
     """Write ``sp_norules.toml`` into ``folder`` (for NEWSETL_OUTLETS_DIR): Sloboden Pechat with only
     the "Read also" rule (plus ``extra_drop`` paragraph patterns), so its appeal is left to learning."""
-    with open(os.path.join(ROOT, "newsetl", "outlets", "slobodenpecat.toml"), encoding="utf-8") as file:
+    with open(os.path.join(ROOT, "kernel", "outlets", "slobodenpecat.toml"), encoding="utf-8") as file:
         toml = file.read().replace('id = "slobodenpecat"', f'id = "{NORULES}"')
     drop = ["^(прочитајте и|read also|lexoni edhe)\\b", *extra_drop]
     toml = re.sub(r"drop_paragraphs = \[.*?\n\]", lambda _: "drop_paragraphs = " + json.dumps(drop, ensure_ascii=False),

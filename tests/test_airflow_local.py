@@ -26,11 +26,11 @@ import psutil
 import pytest
 from sqlalchemy import select
 
+from kernel.window import Window
 from models.tables import ArticleRow
 from models.warehouse import connect
-from newsetl.airflow_local import ADMIN_USER, PASSWORDS_FILE, admin_password, free_port
-from newsetl.fixture_sites import load_site
-from newsetl.window import Window
+from sandbox.airflow_local import ADMIN_USER, PASSWORDS_FILE, admin_password, free_port
+from sandbox.fixture_sites import load_site
 from tests import browser
 
 ROOT = Path(__file__).parents[1]

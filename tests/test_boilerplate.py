@@ -9,19 +9,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from kernel.records import Article, Extracted
+from kernel.registry import get_outlet
+from kernel.settings import load_settings
+from kernel.window import Window
 from models.tables import ArticleRow, BoilerplateOccurrenceRow, BoilerplateSegmentRow
 from models.warehouse import connect, downgrade, load_articles, start_run, upgrade
-from newsetl.fixture_sites import load_site
-from newsetl.pipeline import run_outlet
-from newsetl.registry import get_outlet
-from newsetl.settings import load_settings
-from newsetl.window import Window
+from newsetl.pipeline import run_outlet, without_learned_boilerplate
+from sandbox.fixture_sites import load_site
 from tests.support import declare_outlet_without_appeal_rules
 from tests.test_warehouse import make_article
 from transforms.boilerplate import EDGE_PARAGRAPHS, hash_paragraphs, paragraphs_of, without_segments
 from transforms.language import transliterate_mk
 from transforms.normalize import content_hash, count_words, is_plain_body, paragraph_hashes, segment_hash, squeeze_whitespace, to_article
-from transforms.records import Article, Extracted
 
 APPEAL = ("Support independent reporting today: a small monthly contribution keeps this newsroom "
           "free for every reader, whatever they can pay.")
@@ -46,7 +46,7 @@ def load(url: str, articles):
     engine = connect(url)
     upgrade(engine)
     start_run(engine, "run-1", get_outlet("slobodenpecat"), Window())
-    load_articles(engine, articles, "run-1")
+    load_articles(engine, without_learned_boilerplate(engine, articles), "run-1")
     with engine.connect() as connection:
         bodies = dict(connection.execute(select(ArticleRow.canonical_url, ArticleRow.body)).all())
         learned = connection.execute(select(BoilerplateSegmentRow.segment_hash, BoilerplateSegmentRow.article_count,
@@ -81,12 +81,12 @@ def test_a_rerun_writes_nothing_and_a_later_load_counts_only_articles_not_counte
 
     before = learned()
     start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
-    load_articles(engine, list(reversed(corpus())), "run-2")
+    load_articles(engine, without_learned_boilerplate(engine, list(reversed(corpus()))), "run-2")
     assert learned() == before  # not a count, not a last_seen_at
 
     start_run(engine, "run-3", get_outlet("slobodenpecat"), Window())
     later = [article(n, [f"Story {n} opens.", f"Details of story {n}.", APPEAL]) for n in (20, 21)]
-    load_articles(engine, [corpus()[0], *later], "run-3")
+    load_articles(engine, without_learned_boilerplate(engine, [corpus()[0], *later]), "run-3")
     segments, occurrences = learned()
     appeal = segment_hash(APPEAL)
     assert segments[appeal].article_count == 22 and segments[appeal].last_seen_at > before[0][appeal].last_seen_at
@@ -106,7 +106,8 @@ def test_people_can_confirm_or_ignore_a_segment(tmp_path):
         connection.execute(update(BoilerplateSegmentRow).where(BoilerplateSegmentRow.text == SHARED)
                            .values(status="confirmed"))
     start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
-    load_articles(engine, [article(3, ["Story 3 opens.", SHARED, "More on story 3, now longer.", APPEAL])], "run-2")
+    load_articles(engine, without_learned_boilerplate(
+        engine, [article(3, ["Story 3 opens.", SHARED, "More on story 3, now longer.", APPEAL])]), "run-2")
     with engine.connect() as connection:
         body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url.like("%story-3/"))).scalar_one()
     engine.dispose()
@@ -129,7 +130,8 @@ def test_a_segment_keeps_its_text_once_it_recurs(warehouse_url):
     assert first[once] == (None, 1)
     assert {text for text, count in first.values() if count == 1} == {None}
     start_run(engine, "run-2", get_outlet("slobodenpecat"), Window())
-    load_articles(engine, [article(30, ["Story 30 opens.", "DETAILS of story 5.", APPEAL])], "run-2")
+    load_articles(engine, without_learned_boilerplate(
+        engine, [article(30, ["Story 30 opens.", "DETAILS of story 5.", APPEAL])]), "run-2")
     later = texts()
     assert later[once] == ("DETAILS of story 5.", 2)  # the spelling of the load that found it again
     assert later[segment_hash("Story 30 opens.")] == (None, 1) and later[segment_hash(APPEAL)] == (APPEAL, 21)

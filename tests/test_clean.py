@@ -1,6 +1,6 @@
 import pytest
 
-from newsetl.registry import Cleaning, get_outlet
+from kernel.registry import Cleaning, get_outlet
 from transforms.clean import clean_paragraphs, clean_title, site_names_of, split_title_flags, strip_site_suffix
 from transforms.normalize import count_words
 

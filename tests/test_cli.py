@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from tests.support import newsetl, path_of
 
 SITE = load_site("slobodenpecat")

@@ -11,10 +11,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
+from kernel.registry import get_outlet
+from kernel.window import Window
 from models.tables import ArticleRow, ArticleTranslationRow, ArticleVersionRow, BoilerplateSegmentRow
 from models.warehouse import WarehouseError, connect, load_articles, start_run, upgrade
-from newsetl.registry import get_outlet
-from newsetl.window import Window
+from newsetl.pipeline import without_learned_boilerplate
 from tests.test_warehouse import make_article
 from transforms.normalize import content_hash, segment_hash
 
@@ -59,7 +60,8 @@ def load_rounds(url: str, process: int, barrier, results) -> None:
             run_id = f"run-{process}-{round_}"
             start_run(engine, run_id, get_outlet("slobodenpecat"), Window())
             barrier.wait(timeout=60)
-            loaded = load_articles(engine, articles_for(process, round_), run_id, batch_size=BATCH)
+            loaded = load_articles(engine, without_learned_boilerplate(engine, articles_for(process, round_)), run_id,
+                                   batch_size=BATCH)
             counts.append((process, round_, loaded.new, loaded.updated, loaded.unchanged))
         results.put(counts)
     except Exception as exc:  # the parent reports it

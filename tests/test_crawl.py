@@ -8,12 +8,12 @@ import json
 import pytest
 from sqlalchemy import select
 
+from kernel.settings import load_settings
+from kernel.window import Window
 from models.tables import ArticleRow, FetchLogRow
 from models.warehouse import connect
-from newsetl.fixture_sites import load_site
 from newsetl.pipeline import check_crawl, crawl_stage, plan_run, reextract_outlet, run_outlet
-from newsetl.settings import load_settings
-from newsetl.window import Window
+from sandbox.fixture_sites import load_site
 from scrapers.archive import read_warc_response
 from scrapers.crawl import CrawlFailed
 from scrapers.safety import retry_after_seconds

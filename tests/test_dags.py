@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kernel.registry import load_registry
+from kernel.settings import load_settings
+from kernel.window import Window
 from models.syndication import MIN_WORDS
 from models.tables import ArticleRow, CrawlRunRow, MaintenanceRunRow, QualityCheckRow
 from models.warehouse import connect
-from newsetl.airflow_local import CRAWL_POOL, free_port
-from newsetl.dag_factory import WAREHOUSE_ARTICLES
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
+from newsetl.dag_factory import CRAWL_POOL, WAREHOUSE_ARTICLES
 from newsetl.pipeline import run_outlet
-from newsetl.registry import load_registry
-from newsetl.settings import load_settings
-from newsetl.window import Window
+from sandbox.airflow_local import free_port
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from tests.support import Webhook, declare_outlet_without_appeal_rules
 
 ROOT = Path(__file__).parents[1]

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kernel.settings import load_settings
+from kernel.window import Window
 from models.tables import ArticleRow, ArticleVersionRow, FetchLogRow
 from models.warehouse import connect
-from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
-from newsetl.settings import load_settings
-from newsetl.window import Window
+from sandbox.fixture_sites import load_site
 
 SITE = load_site("slobodenpecat")
-TOML = (Path(__file__).parents[1] / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
+TOML = (Path(__file__).parents[1] / "kernel" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
 SOURCES = {
     "api": "wp_api = true",
     "feeds": 'feeds = ["feed/"]',

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from kernel.records import RunPlan
+from kernel.settings import load_settings
+from kernel.window import Window
 from models.tables import ArticleRow, CrawlRunRow
 from models.warehouse import connect
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
-from newsetl.settings import load_settings
-from newsetl.window import Window
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from scrapers.crawl import CrawlFailed
 from tests.support import appeal_sentences, newsetl, path_of
 
@@ -193,12 +194,13 @@ def test_every_fixture_outlet_end_to_end_into_postgresql(data_dir, replay, pg_ur
 
 def test_parallel_extraction_gives_the_same_articles(data_dir, replay, monkeypatch):
     import transforms.stage as stage
+    from newsetl.pipeline import transform_stage
 
     summary = run_outlet("slobodenpecat", Window(), load_settings())
-    run_dir = data_dir / "runs" / "slobodenpecat" / summary.run_id
-    sequential = (run_dir / stage.ARTICLES_FILE).read_text(encoding="utf-8")
+    plan = RunPlan("slobodenpecat", summary.run_id, str(data_dir / "runs" / "slobodenpecat" / summary.run_id),
+                   None, None, load_settings().warehouse_url, str(data_dir))
+    sequential = plan.files.articles.read_text(encoding="utf-8")
     monkeypatch.setattr(stage, "PARALLEL_FROM", 1)
-    result = stage.transform_run(run_dir, "slobodenpecat", Window(), workers=2,
-                                 archive_prefix=f"runs/slobodenpecat/{summary.run_id}/")
-    assert result.articles == len(SITE.articles)
-    assert (run_dir / stage.ARTICLES_FILE).read_text(encoding="utf-8") == sequential
+    result = transform_stage(plan, workers=2)
+    assert result["articles"] == len(SITE.articles)
+    assert plan.files.articles.read_text(encoding="utf-8") == sequential

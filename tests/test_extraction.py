@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
-from newsetl.registry import get_outlet, outlet_for_url
+from kernel.registry import get_outlet, outlet_for_url
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from tests.support import appeal_sentences, fetch
 from transforms.clean import split_title_flags
 from transforms.extract import extract

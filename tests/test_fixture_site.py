@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from parsel import Selector
 
-from newsetl.fixture_sites import FixtureArticle, load_site, serve, wordpress
-from newsetl.fixture_sites.site import FIXTURES_DIR, PER_PAGE, load_article, read_outlet_entry
+from sandbox.fixture_sites import FixtureArticle, load_site, serve, wordpress
+from sandbox.fixture_sites.site import FIXTURES_DIR, PER_PAGE, load_article, read_outlet_entry
 from tests.support import http_get, normalized, text_of
 
 OUTLET = "slobodenpecat"

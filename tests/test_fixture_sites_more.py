@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from parsel import Selector
 
-from newsetl.fixture_sites import load_site, serve
-from newsetl.fixture_sites.site import load_article
-from newsetl.registry import get_outlet
+from kernel.registry import get_outlet
+from sandbox.fixture_sites import load_site, serve
+from sandbox.fixture_sites.site import load_article
 from tests.support import http_get, normalized, text_of
 
 OUTLETS = ["metamk", "novamakedonija", "slobodnaevropa"]

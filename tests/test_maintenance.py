@@ -10,14 +10,14 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kernel.registry import RegistryError
+from kernel.settings import load_settings
+from kernel.window import Window, parse_bound
 from models.tables import ArticleRow, ArticleVersionRow, MaintenanceRunRow
 from models.warehouse import connect
 from newsetl import maintenance
-from newsetl.fixture_sites import load_site
 from newsetl.pipeline import run_outlet
-from newsetl.registry import RegistryError
-from newsetl.settings import load_settings
-from newsetl.window import Window, parse_bound
+from sandbox.fixture_sites import load_site
 from tests.support import appeal_sentences, declare_outlet_without_appeal_rules
 
 SITE = load_site("slobodenpecat")

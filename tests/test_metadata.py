@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from newsetl.registry import get_outlet, outlet_for_url
+from kernel.registry import get_outlet, outlet_for_url
 from transforms.extract import extract
 from transforms.normalize import to_article
 
@@ -125,8 +125,8 @@ def test_the_author_search_answers_as_trafilaturas(byline):
 def test_the_author_search_answers_as_trafilaturas_on_the_fixture_outlets(fixture_server):
     from trafilatura.metadata import extract_author
 
-    from newsetl.demo import fixture_outlets
-    from newsetl.fixture_sites import load_site
+    from sandbox.demo import fixture_outlets
+    from sandbox.fixture_sites import load_site
     from tests.support import fetch
     from transforms.extract import _author, _parse
 

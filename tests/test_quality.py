@@ -12,14 +12,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect, select, text, update
 
+from kernel.records import Article
+from kernel.registry import get_outlet
+from kernel.window import Window
 from models.tables import BoilerplateSegmentRow, QualityCheckRow
 from models.warehouse import connect, downgrade, finish_run, load_articles, start_run, upgrade
+from newsetl.pipeline import without_learned_boilerplate
 from newsetl.quality import QualityGateFailed, enforce, run_quality_checks
-from newsetl.registry import get_outlet
-from newsetl.window import Window
 from tests.test_end_to_end import readme_queries
 from transforms.normalize import content_hash, count_words
-from transforms.records import Article
 
 OUTLET = get_outlet("slobodenpecat")
 DAY = datetime(2026, 11, 20, tzinfo=UTC)  # the day checked
@@ -47,7 +48,7 @@ def article(n: int, published: datetime | None, *, title: str | None = None, aut
 
 def load_run(engine, run_id: str, window: Window, articles: list[Article]) -> None:
     start_run(engine, run_id, OUTLET, window)
-    load_articles(engine, [replace(a, run_id=run_id) for a in articles], run_id)
+    load_articles(engine, without_learned_boilerplate(engine, [replace(a, run_id=run_id) for a in articles]), run_id)
     finish_run(engine, run_id, "success")
 
 

@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from newsetl.registry import RegistryError, get_outlet, load_outlet_file, load_registry, outlet_for_url
+from kernel.registry import RegistryError, get_outlet, load_outlet_file, load_registry, outlet_for_url
 
 GOOD = (Path(__file__).parents[1]
-        / "newsetl" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
+        / "kernel" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
 
 
 def test_registry_has_sloboden_pechat_with_three_editions():

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from kernel.registry import get_outlet
 from models.syndication import THRESHOLD
 from models.warehouse import connect
-from newsetl.registry import get_outlet
 from tests.support import article_words
 from transforms.clean import split_title_flags
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from kernel.registry import get_outlet
+from kernel.window import Window
 from models.syndication import THRESHOLD, refresh_clusters
 from models.tables import ArticleRow, SyndicationClusterRow, SyndicationMemberRow
 from models.warehouse import connect, load_articles, save_outlet, start_run, upgrade
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
-from newsetl.registry import get_outlet
-from newsetl.window import Window
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from tests.support import newsetl
 from tests.test_warehouse import make_article
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, text
 
+from kernel.registry import get_outlet
+from kernel.window import Window
 from models.tables import ArticleTranslationRow
 from models.translations import link_translations
 from models.warehouse import connect, load_articles, start_run, upgrade
-from newsetl.demo import fixture_outlets
-from newsetl.fixture_sites import load_site
-from newsetl.registry import get_outlet
-from newsetl.window import Window
+from sandbox.demo import fixture_outlets
+from sandbox.fixture_sites import load_site
 from tests.test_warehouse import make_article
 
 LINKS = """

@@ -6,11 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
+from kernel.records import Article
+from kernel.registry import get_outlet
+from kernel.window import Window
 from models.tables import ArticleRow, ArticleVersionRow, Base, CrawlRunRow, FetchLogRow, is_modelled
 from models.warehouse import WarehouseError, connect, downgrade, load_articles, start_run, upgrade
-from newsetl.registry import get_outlet
-from newsetl.window import Window
-from transforms.records import Article
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kernel.records import Article
+from kernel.rules import count_words
 from transforms.language import transliterate_mk
 from transforms.normalize import (
     content_hash,
-    count_words,
     paragraph_hashes,
     plain_content_hash,
     split_paragraphs,
 )
-from transforms.records import Article
 
-MIN_ARTICLES = 3  # a paragraph in this many articles of one outlet is boilerplate; two may be a quote
 EDGE_PARAGRAPHS = 4  # boilerplate sits at the start or the end of a body: only those are counted
 
 

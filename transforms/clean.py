@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from courlan.urlutils import extract_domain
 
-from newsetl.registry import Cleaning
+from kernel.registry import Cleaning
 
 # Leading format markers: "VIDEO | …", "ФОТО: …" → a flag, not part of the title text analysts search.
 TITLE_FLAGS = {

@@ -28,11 +28,11 @@ from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_
 from trafilatura.xml import delete_element
 from w3lib.url import canonicalize_url
 
-from newsetl.registry import Outlet
-from transforms.normalize import count_words, squeeze_whitespace
-from transforms.records import Extracted
+from kernel.records import Extracted
+from kernel.registry import Outlet
+from kernel.rules import MIN_WORDS, count_words
+from transforms.normalize import squeeze_whitespace
 
-MAX_HTML_BYTES = 5 * 1024 * 1024  # larger pages are not articles worth parsing
 _TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False,
                         "include_links": False, "deduplicate": False}
 _PRECISE_FAST = {"favor_precision": True, "fast": True}
@@ -41,7 +41,6 @@ _PRECISE = {"favor_precision": True}
 # Characters, not words: Chinese and Japanese count a word per character, which would make a short
 # East-Asian body look long.
 ARTICLE_CHARS = 1400
-MIN_PRECISE_WORDS = 30  # the pipeline's too-short floor: a precise body under it is not an article
 MIN_PRECISE_SHARE = 0.5  # of the balanced body's length: less means precision cut the article, not boilerplate
 _ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
 
@@ -386,7 +385,7 @@ def _body_text(tree, url: str, declared_article: bool) -> str:
         if len(precise) >= ARTICLE_CHARS:
             return precise
     balanced = _trafilatura_text(tree, url)
-    enough = count_words(precise) >= MIN_PRECISE_WORDS and len(precise) >= MIN_PRECISE_SHARE * len(balanced)
+    enough = count_words(precise) >= MIN_WORDS and len(precise) >= MIN_PRECISE_SHARE * len(balanced)
     return precise if enough else balanced
 
 
@@ -603,8 +602,6 @@ def _parse(html: bytes | str):
 
 
 def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
-    if len(html) > MAX_HTML_BYTES:
-        raise ExtractionError("too-large", f"{len(html)} bytes is over the {MAX_HTML_BYTES}-byte limit")
     tree = _parse(html)
     if tree is None:
         raise ExtractionError("extract-failed", "not parseable as HTML")

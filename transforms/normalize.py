@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from datetime import datetime
 
 import trafilatura
 
-from newsetl import __version__
-from newsetl.registry import Outlet
+from kernel import __version__
+from kernel.records import Article, Extracted
+from kernel.registry import Outlet
+from kernel.rules import count_words
 from transforms.clean import clean_paragraphs, clean_title, site_names_of
 from transforms.language import detect_language, transliterate_mk
-from transforms.records import Article, Extracted
 
 EXTRACTOR_VERSION = f"news-etl {__version__} / trafilatura {trafilatura.__version__}"
-# Chinese and Japanese write words without spaces: each ideograph or kana counts as a word (as word
-# processors count them), not the whole run between two punctuation marks.
-_EAST_ASIAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_EAST_ASIAN}]|[^\W{_EAST_ASIAN}]+", re.UNICODE)
 LANGUAGE_SAMPLE_CHARS = 600
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 def squeeze_whitespace(text: str) -> str:

@@ -1,53 +1,44 @@
-"""The extract + transform stage over one staged crawl run: pages.jsonl → articles.jsonl."""
+"""The extract + transform stage over many pages: each page through ``page_to_article``, in order,
+spread over worker processes for large batches, and a second page of one canonical URL dropped as
+a duplicate. Where a page's bytes come from (a run's WARC archive) is the caller's ``read``."""
 
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import multiprocessing
 import os
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from newsetl.registry import get_outlet
-from newsetl.window import Window
-from scrapers.raw_page import read_pages
-from transforms.extract import ExtractionError, extract
-from transforms.normalize import to_article
-from transforms.records import Article
+from kernel.records import Article, Drop, Lineage
+from kernel.registry import get_outlet
+from kernel.window import Window
+from transforms.article import page_to_article
 
-ARTICLES_FILE = "articles.jsonl"
-MIN_WORDS = 30  # shorter bodies are teasers, galleries or error pages, not articles
 PARALLEL_FROM = 64  # pages; below this, starting worker processes costs more than it saves
-log = logging.getLogger(__name__)
 
 
-@dataclass
-class TransformResult:
-    articles: int = 0
-    dropped: Counter = field(default_factory=Counter)
+@dataclass(frozen=True)
+class PageRef:
+    """A page to transform: its URL, its lineage (where its bytes are archived) and whether the
+    warehouse holds it already."""
 
-    def summary(self) -> dict:
-        return {"articles": self.articles, "dropped": dict(self.dropped)}
+    url: str
+    lineage: Lineage
+    known: bool = False
 
 
-def transform_run(
-    run_dir: Path, outlet_id: str, window: Window, on_progress: Callable[[int, int], None] | None = None,
-    archive_prefix: str = "", workers: int | None = None,
-) -> TransformResult:
-    """Extract and transform every staged page; ``archive_prefix`` locates the run's WARC for lineage.
+# (body, HTTP headers) of a page; a picklable callable when pages are spread over processes
+PageReader = Callable[[PageRef], tuple[bytes, Mapping[str, str]]]
 
-    Large runs are spread over ``workers`` processes (default: every core); the output is the same
-    and in the same order either way.
-    """
-    pages = read_pages(run_dir)
+
+def transform_pages(pages: list[PageRef], outlet_id: str, read: PageReader, window: Window | None = None,
+                    workers: int | None = None) -> Iterator[tuple[PageRef, Article | Drop]]:
+    """Each page with its article or drop, in the order given; the output is the same whether or
+    not the batch is spread over ``workers`` processes (default: every core)."""
     workers = workers or os.cpu_count() or 1
-    jobs = [(page, run_dir, outlet_id, archive_prefix) for page in pages]
-    result = TransformResult()
+    jobs = [(page, outlet_id, read, window) for page in pages]
     seen: set[str] = set()
     with contextlib.ExitStack() as stack:
         if workers > 1 and len(pages) >= PARALLEL_FROM:
@@ -56,49 +47,20 @@ def transform_run(
             outcomes = pool.map(_transform_page, jobs, chunksize=8)
         else:
             outcomes = map(_transform_page, jobs)
-        out = stack.enter_context((run_dir / ARTICLES_FILE).open("w", encoding="utf-8"))
-        for done, (page, (article, reason)) in enumerate(zip(pages, outcomes, strict=True), start=1):
-            reason = reason or _judge(article, page, window, seen)
-            if reason:
-                result.dropped[reason] += 1
-            else:
-                result.articles += 1
-                out.write(json.dumps(article.to_json_dict(), ensure_ascii=False) + "\n")
-            if on_progress:
-                on_progress(done, len(pages))
-    log.info("transformed %s: %s", run_dir, result.summary())
-    return result
+        for page, outcome in zip(pages, outcomes, strict=True):
+            if isinstance(outcome, Article):
+                if outcome.canonical_url in seen:
+                    outcome = Drop("duplicate", f"a page of this run already gave {outcome.canonical_url}")
+                else:
+                    seen.add(outcome.canonical_url)
+            yield page, outcome
 
 
-def _transform_page(job) -> tuple[Article | None, str | None]:
-    """(article, None), or (None, drop reason) when the page cannot be made into an article."""
-    page, run_dir, outlet_id, archive_prefix = job
-    outlet = get_outlet(outlet_id)
+def _transform_page(job) -> Article | Drop:
+    page, outlet_id, read, window = job
     try:
-        extracted = extract(page.html(run_dir), page.url, outlet)
-        return to_article(extracted, outlet, edition=page.edition, run_id=page.run_id, fetched_at=page.fetched_at,
-                          warc_file=f"{archive_prefix}{page.warc_file}", warc_offset=page.warc_offset), None
-    except ExtractionError as exc:
-        log.warning("dropped %s: %s (%s)", exc.reason, page.url, exc)
-        return None, exc.reason
-    except Exception:  # one bad page must not lose the rest of the run
-        log.exception("dropped extract-failed: %s", page.url)
-        return None, "extract-failed"
-
-
-def _judge(article: Article, page, window: Window, seen: set[str]) -> str | None:
-    """The drop reason for an extracted article, or None to keep it."""
-    if article.published_at and not window.contains(article.published_at) and not page.known:
-        return "out-of-window"
-    if article.word_count < MIN_WORDS:
-        log.warning("dropped too-short: %s (%d words)", page.url, article.word_count)
-        return "too-short"
-    if article.canonical_url in seen:
-        return "duplicate"
-    seen.add(article.canonical_url)
-    return None
-
-
-def read_articles(run_dir: Path) -> list[Article]:
-    with (run_dir / ARTICLES_FILE).open(encoding="utf-8") as lines:
-        return [Article.from_json_dict(json.loads(line)) for line in lines if line.strip()]
+        body, headers = read(page)
+    except (OSError, ValueError) as exc:  # the raw page is gone or unreadable
+        return Drop("archive-missing", f"{type(exc).__name__}: {exc}")
+    return page_to_article(body, page.url, get_outlet(outlet_id), page.lineage, headers=headers, window=window,
+                           known=page.known)

@@ -10,8 +10,8 @@ config = context.config
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
+        from kernel.settings import load_settings
         from models.warehouse import connect
-        from newsetl.settings import load_settings
 
         engine = connect(config.get_main_option("sqlalchemy.url") or load_settings().warehouse_url)
     with engine.connect() as connection:

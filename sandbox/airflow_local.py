@@ -19,13 +19,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from newsetl.dag_factory import CRAWL_POOL, WAREHOUSE_CONN_ID
+
+ROOT = Path(__file__).resolve().parents[1]  # the source checkout: the sandbox is not installed without one
 DAGS_FOLDER = ROOT / "dags"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 ADMIN_USER = "admin"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
-WAREHOUSE_CONN_ID = "news_warehouse"
-CRAWL_POOL = "news_crawl"
 ALL_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 
 
@@ -78,7 +78,7 @@ def prepare(env: dict[str, str], warehouse_url: str, pool_slots: int = 2) -> str
     password = admin_password(home)
     _run([AIRFLOW, "db", "migrate"], env)
     # One interpreter for both writes: each Airflow CLI call costs seconds of start-up.
-    _run([sys.executable, "-m", "newsetl.airflow_local", json.dumps({"warehouse_url": warehouse_url,
+    _run([sys.executable, "-m", "sandbox.airflow_local", json.dumps({"warehouse_url": warehouse_url,
                                                                       "pool_slots": pool_slots})], env)
     return password
 

@@ -4,8 +4,8 @@ Each outlet folder holds ``site.json`` (site furniture) and ``articles/<edition>
 ``load_site`` reads them and ``serve`` answers requests for every outlet by its Host header.
 """
 
-from newsetl.fixture_sites.server import FixtureServer, load_sites, serve
-from newsetl.fixture_sites.site import Block, FixtureArticle, FixtureSite, Response, load_site
+from sandbox.fixture_sites.server import FixtureServer, load_sites, serve
+from sandbox.fixture_sites.site import Block, FixtureArticle, FixtureSite, Response, load_site
 
 __all__ = [
     "Block",

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 from markupsafe import escape
 
-from newsetl.fixture_sites import sitemaps
-from newsetl.fixture_sites.site import FixtureArticle, FixtureSite, Response, _digest
+from sandbox.fixture_sites import sitemaps
+from sandbox.fixture_sites.site import FixtureArticle, FixtureSite, Response, _digest
 
 SITEMAP_MAX_URLS = 2000  # URLs per core posts sitemap (wp_sitemaps_get_max_urls); tests may lower it
 NEWS_SITEMAP_DAYS = 2  # a news sitemap lists the last two days of posts

@@ -9,12 +9,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
+from kernel.registry import load_registry
+from kernel.settings import Settings, load_settings
+from kernel.window import Window
 from models.syndication import refresh_clusters
 from models.warehouse import connect
 from newsetl.display import stage_progress, summary_table
-from newsetl.registry import load_registry
-from newsetl.settings import Settings, load_settings
-from newsetl.window import Window
 
 EXAMPLE_QUERY = """\
 SELECT o.name AS outlet, a.language, COUNT(*) AS articles,
@@ -47,8 +47,8 @@ def _query_table(settings: Settings, sql: str) -> Table:
 
 
 def run_demo(settings: Settings, out: Console, err: Console) -> None:
-    from newsetl.fixture_sites.server import serve
     from newsetl.pipeline import run_outlet
+    from sandbox.fixture_sites.server import serve
 
     with serve() as server:
         os.environ["NEWSETL_REPLAY_URL"] = server.url  # also seen by the crawl subprocess

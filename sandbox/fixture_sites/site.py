@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 FIXTURES_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = FIXTURES_DIR / "templates"
-OUTLETS_DIR = FIXTURES_DIR.parent / "outlets"
+OUTLETS_DIR = FIXTURES_DIR.parents[1] / "kernel" / "outlets"
 
 PER_PAGE = 2  # posts per archive page: small, so the fixture categories span several pages
 FEED_SIZE = 10  # WordPress's default number of feed items
@@ -539,13 +539,13 @@ class FixtureSite:
             robots = self._render("robots.txt", sitemaps=self.robots_sitemaps())
             return Response(200, TEXT, robots.encode("utf-8"), {})
         if self.cms == "wordpress":
-            from newsetl.fixture_sites import wordpress  # it imports this module
+            from sandbox.fixture_sites import wordpress  # it imports this module
 
             answer = wordpress.respond(self, path, parse_qs(query, keep_blank_values=True))
             if answer is not None:
                 return answer
         if self.options["sitemap"] and path == "/" + self.options["sitemap"]:
-            from newsetl.fixture_sites import sitemaps
+            from sandbox.fixture_sites import sitemaps
 
             return sitemaps.response(sitemaps.urlset(
                 (a.url, self.iso(a.modified)) for a in sorted(self.articles, key=lambda a: (a.published, a.url))))
@@ -566,7 +566,7 @@ class FixtureSite:
     def robots_sitemaps(self) -> list[str]:
         """The Sitemap: lines of robots.txt."""
         if self.cms == "wordpress":
-            from newsetl.fixture_sites import wordpress
+            from sandbox.fixture_sites import wordpress
 
             return wordpress.robots_sitemaps(self)
         return [self.home + self.options["sitemap"]] if self.options["sitemap"] else []

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsetl.fixture_sites.site import FIXTURES_DIR, HTML, OUTLETS_DIR, FixtureSite, load_site
+from sandbox.fixture_sites.site import FIXTURES_DIR, HTML, OUTLETS_DIR, FixtureSite, load_site
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from newsetl.fixture_sites.site import Response
+from sandbox.fixture_sites.site import Response
 
 XML = "application/xml; charset=UTF-8"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -1,4 +1,4 @@
-"""The outlet registry: one declarative TOML file per outlet in ``newsetl/outlets/``.
+"""The outlet registry: one declarative TOML file per outlet in ``kernel/outlets/``.
 
 An outlet is a declaration (domains, editions, discovery sources, cleaning rules), not a class:
 adding an outlet means adding a file. Entries are validated on load, and a wrong entry fails with
@@ -7,7 +7,6 @@ a message that names the file and the field.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from functools import cache
@@ -17,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kernel.settings import extra_outlets_dir
+
 OUTLETS_DIR = Path(__file__).with_name("outlets")
-EXTRA_OUTLETS_ENV = "NEWSETL_OUTLETS_DIR"  # a further folder of outlet files (benchmarks, private outlets)
 
 
 class RegistryError(ValueError):
@@ -181,8 +181,8 @@ def _load_directories(directories: tuple[Path, ...]) -> dict[str, Outlet]:
 
 def load_registry() -> dict[str, Outlet]:
     """Every outlet: the bundled ones plus those in $NEWSETL_OUTLETS_DIR, if set."""
-    extra = os.environ.get(EXTRA_OUTLETS_ENV)
-    return _load_directories((OUTLETS_DIR, *([Path(extra)] if extra else [])))
+    extra = extra_outlets_dir()
+    return _load_directories((OUTLETS_DIR, *([extra] if extra else [])))
 
 
 def get_outlet(outlet_id: str) -> Outlet:

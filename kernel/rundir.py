@@ -1,0 +1,68 @@
+"""The run directory: everything one run stages on disk, under ``<data dir>/runs/<outlet>/<run id>/``.
+
+| file | written by | read by |
+|---|---|---|
+| ``known.json`` | orchestration (the warehouse's crawl state) | spider |
+| ``crawl_config.json`` | crawl (parent) | crawl (child process) |
+| ``crawl.log``, ``crawl_stats.json`` | crawl (child process) | crawl (parent) |
+| ``archive.warc.gz`` | crawl: every response, gzipped WARC records | extract (lineage points at it) |
+| ``fetch_log.jsonl`` | crawl: every request's outcome | load (``fetch_log`` table) |
+| ``pages.jsonl`` | crawl: one ``RawPage`` per article response | extract/transform |
+| ``articles.jsonl`` | transform: one ``Article`` per kept page, as it lands in the warehouse | load |
+| ``crawl_summary.json``, ``transform_summary.json`` | each stage's counts | load (the run's row) |
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kernel.records import Article, RawPage
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    known = property(lambda self: self.path / "known.json")
+    crawl_config = property(lambda self: self.path / "crawl_config.json")
+    crawl_log = property(lambda self: self.path / "crawl.log")
+    crawl_stats = property(lambda self: self.path / "crawl_stats.json")
+    warc = property(lambda self: self.path / self.WARC_NAME)
+    fetch_log = property(lambda self: self.path / "fetch_log.jsonl")
+    pages = property(lambda self: self.path / "pages.jsonl")
+    articles = property(lambda self: self.path / "articles.jsonl")
+    crawl_summary = property(lambda self: self.path / "crawl_summary.json")
+    transform_summary = property(lambda self: self.path / "transform_summary.json")
+
+    WARC_NAME = "archive.warc.gz"  # RawPage.warc_file names it relative to the run directory
+
+    def create(self) -> RunDir:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def read_pages(self) -> list[RawPage]:
+        return [RawPage.from_json(line) for line in _lines(self.pages)]
+
+    def read_articles(self) -> list[Article]:
+        return [Article.from_json_dict(json.loads(line)) for line in _lines(self.articles, required=True)]
+
+    def read_fetch_log(self) -> list[dict]:
+        return [json.loads(line) for line in _lines(self.fetch_log)]
+
+    def write_summary(self, path: Path, summary: dict) -> dict:
+        path.write_text(json.dumps(summary, indent=1, sort_keys=True))
+        return summary
+
+    def read_summary(self, path: Path) -> dict:
+        return json.loads(path.read_text())
+
+
+def _lines(path: Path, required: bool = False) -> list[str]:
+    """The non-blank lines of a JSON-lines file; a missing one has none unless it is ``required``
+    (a load without its transform's output is an error, not an empty success)."""
+    if not required and not path.exists():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [line for line in lines if line.strip()]
