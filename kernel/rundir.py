@@ -15,10 +15,23 @@
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from kernel.records import Article, RawPage
+from kernel.rules import utc_now
+
+
+def new_run_id(outlet_id: str) -> str:
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    return f"{outlet_id}-{stamp}-{secrets.token_hex(2)}"
+
+
+def safe_run_id(text: str) -> str:
+    """Airflow run ids contain ':' and '+'; keep run ids usable as directory names."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 @dataclass(frozen=True)

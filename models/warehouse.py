@@ -110,6 +110,22 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The warehouse's schema revision (None: not migrated yet)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 @dataclass(frozen=True)
 class LoadResult:
     new: int

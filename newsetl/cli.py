@@ -150,7 +150,7 @@ def langid() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL")] = None) -> None:
+def db_upgrade(warehouse: WarehouseOpt = None) -> None:
     """Apply the alembic migrations (upgrade to head) on the configured warehouse."""
     from models.warehouse import connect, upgrade
 
@@ -159,6 +159,39 @@ def db_upgrade(warehouse: Annotated[Optional[str], typer.Option(help="SQLAlchemy
         engine = connect(settings.warehouse_url)
         upgrade(engine)
         err.print(f"warehouse at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision: an id such as 0010, base, or -1 for one step (after --: `newsetl db downgrade -- -1`)")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Undo migrations down to REVISION on the configured warehouse."""
+    from models.warehouse import connect, current_revision, downgrade
+
+    settings = load_settings(warehouse)
+    with expected_errors(settings):
+        engine = connect(settings.warehouse_url)
+        try:
+            downgrade(engine, revision)
+        except Exception as exc:  # alembic's CommandError and friends: an unknown or unreachable revision
+            if type(exc).__module__.startswith("alembic"):
+                raise ValueError(f"cannot downgrade to {revision!r}: {exc}") from exc
+            raise
+        err.print(f"warehouse at {current_revision(engine) or 'base'}: "
+                  f"{engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("current")
+def db_current(warehouse: WarehouseOpt = None) -> None:
+    """Print the warehouse's schema revision (and whether it is the newest)."""
+    from models.warehouse import connect, current_revision, head_revision
+
+    settings = load_settings(warehouse)
+    with expected_errors(settings):
+        revision = current_revision(connect(settings.warehouse_url))
+        head = head_revision()
+        print(f"{revision or 'base'}{' (head)' if revision == head else f' (head is {head})'}")
 
 
 @clusters_app.command("refresh")

@@ -9,8 +9,6 @@ run's row in the warehouse. This module is the only place where the stages meet.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -20,7 +18,7 @@ from sqlalchemy import Engine
 
 from kernel.records import Article, CrawlSummary, Drop, Lineage, RunPlan, RunSummary, TransformSummary
 from kernel.registry import get_outlet
-from kernel.rules import utc_now
+from kernel.rundir import new_run_id, safe_run_id
 from kernel.settings import Settings, load_settings
 from kernel.window import Window
 from models.warehouse import (
@@ -40,16 +38,6 @@ from transforms.stage import PageRef, transform_pages
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
-
-
-def new_run_id(outlet_id: str) -> str:
-    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
-    return f"{outlet_id}-{stamp}-{secrets.token_hex(2)}"
-
-
-def safe_run_id(text: str) -> str:
-    """Airflow run ids contain ':' and '+'; keep run ids usable as directory names."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | None = None) -> RunPlan:

@@ -47,12 +47,11 @@ class WarcArchiveMiddleware:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.run_dir = Path(crawler.settings.get("NEWSETL_RUN_DIR"))
-        self.file = RunDir(self.run_dir).warc.open("ab")
+        self.file = None  # the spider's run directory's archive, opened with the spider
         self.buffer = BytesIO()
         # Records are written plain into a buffer and gzipped one by one at a fast level: each
         # record is its own gzip member (so it can be read from its offset), and warcio's fixed
-        # level 9 costs more CPU per page than the rest of the crawl.
+        # level 9 costs more CPU per page than the rest of the crawl (docs/benchmarks.md).
         self.writer = WARCWriter(self.buffer, gzip=False)
 
     @classmethod
@@ -60,11 +59,16 @@ class WarcArchiveMiddleware:
         middleware = cls(crawler)
         from scrapy import signals
 
+        crawler.signals.connect(middleware.open, signal=signals.spider_opened)
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
+    def open(self) -> None:
+        self.file = RunDir(self.crawler.spider.run_dir).warc.open("ab")
+
     def close(self) -> None:
-        self.file.close()
+        if self.file:
+            self.file.close()
 
     def _write(self, record) -> int:
         """Append one record as its own gzip member; returns its offset."""

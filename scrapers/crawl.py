@@ -28,8 +28,9 @@ class CrawlFailed(RuntimeError):
     """The crawl fetched nothing usable; the message says why and where the log is."""
 
 
-def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
-    files = RunDir(run_dir)
+def scrapy_settings(settings: Settings, run_dir: Path | None = None) -> dict:
+    """The crawl's Scrapy settings from the pipeline's; ``run_dir``: where the crawl process logs
+    (``scrapy crawl`` without one logs to the console)."""
     values = {
         "BOT_NAME": "news-etl",
         "USER_AGENT": settings.user_agent,
@@ -62,9 +63,8 @@ def scrapy_settings(settings: Settings, run_dir: Path) -> dict:
         "CONCURRENT_ITEMS": 1,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOG_LEVEL": "INFO",
-        "LOG_FILE": str(files.crawl_log),
+        **({"LOG_FILE": str(RunDir(run_dir).crawl_log)} if run_dir else {}),
         "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
-        "NEWSETL_RUN_DIR": str(run_dir),
             }
     if settings.replay_url:
         # The replay server is ours: no need to pace requests to it (robots.txt still applies).

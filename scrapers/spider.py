@@ -26,8 +26,9 @@ from twisted.python.failure import Failure
 from kernel.records import RawPage
 from kernel.registry import Edition, get_outlet
 from kernel.rules import utc_now
-from kernel.rundir import RunDir
-from kernel.window import Window
+from kernel.rundir import RunDir, new_run_id
+from kernel.settings import load_settings
+from kernel.window import Window, parse_bound
 from scrapers.archive import FetchLog, request_kind
 from scrapers.safety import REFUSAL_REASONS, RefusedRequest
 
@@ -53,15 +54,17 @@ def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
 class OutletSpider(scrapy.Spider):
     name = "outlet"
 
-    def __init__(self, outlet: str, run_id: str, run_dir: str, since: str = "", until: str = "", **kwargs: Any):
+    def __init__(self, outlet: str, run_id: str = "", run_dir: str = "", since: str = "", until: str = "",
+                 **kwargs: Any):
+        """``since``/``until``: a date (the outlet's midnight) or an ISO 8601 time. Without ``run_id``
+        and ``run_dir`` (``scrapy crawl outlet -a outlet=…``) the run gets a new id and its directory
+        under the data directory."""
         super().__init__(**kwargs)
         self.outlet = get_outlet(outlet)
-        self.run_id = run_id
-        self.run_dir = Path(run_dir)
-        self.window = Window(
-            datetime.fromisoformat(since) if since else None,
-            datetime.fromisoformat(until) if until else None,
-        )
+        self.run_id = run_id or new_run_id(self.outlet.id)
+        self.run_dir = Path(run_dir) if run_dir else load_settings().runs_dir / self.outlet.id / self.run_id
+        RunDir(self.run_dir).create()
+        self.window = Window(parse_bound(since, self.outlet.tz), parse_bound(until, self.outlet.tz))
         self.allowed_domains = list(self.outlet.domains)
         known_path = RunDir(self.run_dir).known
         known = json.loads(known_path.read_text()) if known_path.exists() else {}

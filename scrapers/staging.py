@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kernel.records import RawPage
 from kernel.rundir import RunDir
 
 
 class StageRawPages:
-    def __init__(self, run_dir: str):
-        self.path = RunDir(Path(run_dir)).pages
+    def __init__(self, crawler):
+        self.crawler = crawler
         self.file = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("NEWSETL_RUN_DIR"))
+        return cls(crawler)
 
     def open_spider(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = RunDir(self.crawler.spider.run_dir).create().pages
         # Line-buffered so the parent process can show progress while the crawl runs.
         self.file = self.path.open("a", encoding="utf-8", buffering=1)
 

@@ -1,10 +1,14 @@
 """Alembic environment: runs against the engine handed over in ``config.attributes``."""
 
+from logging.config import fileConfig
+
 from alembic import context
 
 from models.tables import Base, is_modelled
 
 config = context.config
+if config.config_file_name and config.attributes.get("engine") is None:  # the alembic command, with alembic.ini
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def run_migrations_online() -> None:
