@@ -163,7 +163,8 @@ def db_upgrade(warehouse: WarehouseOpt = None) -> None:
 
 @db_app.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision: an id such as 0010, base, or -1 for one step (after --: `newsetl db downgrade -- -1`)")],
+    revision: Annotated[str, typer.Argument(
+        help="Target revision: an id such as 0010, base, or -1 for one step (after --: `newsetl db downgrade -- -1`)")],
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Undo migrations down to REVISION on the configured warehouse."""

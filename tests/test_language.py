@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.language import LanguageGuess, _factory, _langdetect_probabilities, _ngrams, detect_language, transliterate_mk
+from transforms.compat import langdetect_ngrams as _ngrams
+from transforms.language import LanguageGuess, _factory, _langdetect_probabilities, detect_language, transliterate_mk
 
 LANGID_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "langid" / "sentences"
 

@@ -82,7 +82,8 @@ def test_section_and_tags_are_trafilaturas(links, meta):
     from trafilatura.metadata import extract_catstags
     from trafilatura.utils import load_html
 
-    from transforms.extract import _HINTED_LINKS, _categories_or_tags
+    from transforms.compat import HINTED_LINKS as _HINTED_LINKS
+    from transforms.compat import categories_or_tags as _categories_or_tags
 
     html = page(meta, extra=f"<div class='entry-meta'>{links}</div><div class='tags'>{links}</div>")
     tree = load_html(html)
@@ -116,7 +117,8 @@ _BYLINE_CASES = [
 def test_the_author_search_answers_as_trafilaturas(byline):
     from trafilatura.metadata import extract_author
 
-    from transforms.extract import _author, _parse
+    from transforms.compat import author_of as _author
+    from transforms.compat import parse_html as _parse
 
     tree = _parse(page(extra=byline))
     assert _author(tree) == extract_author(tree)
@@ -128,7 +130,8 @@ def test_the_author_search_answers_as_trafilaturas_on_the_fixture_outlets(fixtur
     from sandbox.demo import fixture_outlets
     from sandbox.fixture_sites import load_site
     from tests.support import fetch
-    from transforms.extract import _author, _parse
+    from transforms.compat import author_of as _author
+    from transforms.compat import parse_html as _parse
 
     found = 0
     for outlet_id in fixture_outlets():

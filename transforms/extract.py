@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import json
 import re
-from copy import deepcopy
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-import lxml.html
 import trafilatura
 from cssselect import GenericTranslator
 from htmldate import find_date
 from lxml import etree
-from trafilatura import metadata as trafilatura_metadata
-from trafilatura.json_metadata import normalize_authors
-from trafilatura.settings import Document
-from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, line_processing, repair_faulty_html, trim
-from trafilatura.xml import delete_element
 from w3lib.url import canonicalize_url
 
 from kernel.records import Extracted
 from kernel.registry import Outlet
 from kernel.rules import MIN_WORDS, count_words
+from transforms.compat import page_metadata, parse_html
 from transforms.normalize import squeeze_whitespace
 
 _TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False,
@@ -223,138 +217,7 @@ def _split_authors(raw: str | None) -> list[str]:
 _BACKGROUND_IMAGE = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)", re.IGNORECASE)
 
 
-def _metadata(tree, url: str) -> Document:
-    """trafilatura's ``extract_metadata`` without the two searches whose answer is not used here.
-
-    The licence is not stored, and the publication date is read from the page's declaration first
-    (htmldate runs only for pages without one); the two took a third of the metadata time.
-    """
-    found = trafilatura_metadata.examine_meta(tree)
-    if found.author and " " not in found.author:
-        found.author = None  # a single word in the author meta is a handle or the site, as trafilatura judges
-    try:
-        found = trafilatura_metadata.extract_meta_json(tree, found)
-    except Exception:  # noqa: BLE001 -- malformed JSON-LD must not cost the article its body
-        pass
-    found.title = found.title or trafilatura_metadata.extract_title(tree)
-    found.author = found.author or _author(tree)
-    found.url = found.url or trafilatura_metadata.extract_url(tree, url)
-    found.sitename = (found.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
-    if not (found.categories and found.tags):
-        hinted_links = _HINTED_LINKS(tree)
-        found.categories = found.categories or _categories_or_tags("category", tree, hinted_links)
-        found.tags = found.tags or _categories_or_tags("tag", tree, hinted_links)
-    found.clean_and_trim()
-    return found
-
-
-# trafilatura's author search (``metadata.extract_author``, XPaths in ``trafilatura.xpaths``) as plain
-# tests on each element's tag and attributes: its XPaths evaluate a dozen predicates per element in
-# libxml2 (2 ms a page each), on a copy of the whole tree pruned by two more of them first.
-_BYLINE_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})  # AUTHOR_XPATHS[0]
-_BYLINE_TESTIDS = frozenset({"AuthorCard", "AuthorURL"})
-_BYLINE_CLASS = re.compile("author-?name|AuthorName|authorName")
-_GENERIC_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})  # AUTHOR_XPATHS[1]
-_GENERIC_CLASSES = frozenset({"byline", "username", "byl", "BBL"})
-_GENERIC_ID = re.compile("author|zuozhe|bianji|xiaobian")
-_GENERIC_CLASS = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
-_ANY_ID = re.compile("[Aa]uthor")  # AUTHOR_XPATHS[2], any element
-_ANY_CLASS = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
-_DISCARD_TAGS = frozenset({"a", "div", "section", "span"})  # AUTHOR_DISCARD_XPATHS[0]; [1] is time and figure
-_DISCARD_CLASSES = frozenset({"comments", "title", "date"})
-_DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
-_DISCARD_CLASS = re.compile("^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
-                            "|article-(?:share|support)|print|category|meta-date|meta-reviewer")
-
-
-def _author_discarded(element) -> bool:
-    """Whether trafilatura's author search prunes ``element`` (with what it holds) before searching."""
-    tag = element.tag
-    if tag == "time" or tag == "figure":
-        return True
-    if tag not in _DISCARD_TAGS:
-        return False
-    get = element.get
-    cls, id_ = get("class") or "", get("id") or ""
-    return (id_ == "comments" or cls in _DISCARD_CLASSES or _DISCARD_ID.search(id_) is not None
-            or _DISCARD_CLASS.search(cls) is not None or "Figure" in (get("data-component") or ""))
-
-
-def _author(tree) -> str | None:
-    """trafilatura's ``extract_author``, with the same answer, in one walk over the tree.
-
-    trafilatura copies the tree, deletes what its discard XPaths match (comment lists, sidebars,
-    times, figures…), then takes the first element of its three author XPaths, in order, whose text
-    has 3 to 119 characters. Here the three searches are one walk testing tags and attributes; an
-    element inside a discarded one is skipped, and the text of one holding a discarded element is
-    read from a copy of that element alone, pruned as trafilatura prunes (tests/test_metadata.py
-    compares the two).
-    """
-    found: tuple[list, list, list] = ([], [], [])
-    for element in tree.iter("*"):
-        tag = element.tag
-        if tag == "rel":  # AUTHOR_XPATHS[0] tests a child <rel> element's text: leave that to trafilatura
-            return trafilatura_metadata.extract_author(tree)
-        attributes = element.attrib
-        if not attributes:
-            if tag == "author":
-                found[0].append(element)
-            continue
-        get = attributes.get
-        cls, id_, itemprop = get("class"), get("id"), get("itemprop")
-        if tag == "author" or (tag in _BYLINE_TAGS and (
-                get("rel") == "author" or id_ == "author" or cls == "author" or itemprop == "author name"
-                or get("data-testid") in _BYLINE_TESTIDS or (cls and _BYLINE_CLASS.search(cls)))):
-            found[0].append(element)
-        if tag in _GENERIC_TAGS and (cls in _GENERIC_CLASSES or "author" in (itemprop or "")
-                                     or (id_ and _GENERIC_ID.search(id_)) or (cls and _GENERIC_CLASS.search(cls))):
-            found[1].append(element)
-        if ("Byline" in (get("data-component") or "") or "author" in (itemprop or "")
-                or (id_ and _ANY_ID.search(id_)) or (cls and _ANY_CLASS.search(cls))):
-            found[2].append(element)
-    for elements in found:
-        for element in elements:
-            if _author_discarded(element) or any(_author_discarded(a) for a in element.iterancestors()):
-                continue
-            content = trim(" ".join(_author_text(element)))
-            if content and 2 < len(content) < 120:
-                return normalize_authors(None, content)
-    return None
-
-
-def _author_text(element):
-    """``element.itertext()`` as trafilatura's pruned copy of the tree gives it."""
-    inside = [d for d in element.iterdescendants("*") if _author_discarded(d)]
-    if not inside:
-        return element.itertext()
-    copy, discarded = deepcopy(element), set(inside)
-    pruned = [twin for original, twin in zip(element.iter(), copy.iter(), strict=True) if original in discarded]
-    for twin in pruned:
-        delete_element(twin)
-    return copy.itertext()
-
-
-# trafilatura keeps a category (tag) link only if its href has /category/ (/tag/, /tags/) in it;
-# without such a link on the page its ten XPath searches cannot find one, so they are not run.
-_LINK_HINTS = {"category": "/categor", "tag": "/tag"}
-_HINTED_LINKS = etree.XPath("//a[contains(@href, '/categor') or contains(@href, '/tag')]/@href")
-_SECTION_META = etree.XPath('.//head//meta[@property="article:section" or contains(@name, "subject")]/@content')
-
-
-def _categories_or_tags(kind: str, tree, hinted_links: list[str]) -> list[str]:
-    """trafilatura's ``extract_catstags``, skipping its link searches on pages where they cannot succeed.
-
-    ``hinted_links``: the page's link targets with a category or tag hint (``_HINTED_LINKS``), looked
-    up once for both kinds."""
-    if any(_LINK_HINTS[kind] in href for href in hinted_links):
-        return trafilatura_metadata.extract_catstags(kind, tree)
-    if kind == "tag":
-        return []
-    # trafilatura's fallback for a category: the section meta tags
-    return [r for r in dict.fromkeys(line_processing(str(x)) for x in _SECTION_META(tree) if x) if r]
-
-
-def _declares_article(document: Document, json_ld: list) -> bool:
+def _declares_article(document, json_ld: list) -> bool:
     """The page says it is an article: ``og:type`` article, or a JSON-LD Article, *NewsArticle or Report."""
     if (document.pagetype or "").lower() == "article":
         return True
@@ -537,72 +400,8 @@ def _lead_image(tree, url: str) -> str | None:
     return None
 
 
-# trafilatura's parser settings with lxml's element class lookup in C rather than lxml.html's Python
-# one, which runs for every element object trafilatura's extraction creates (7 % of its time). Every
-# element is then a plain HtmlElement: no FormElement, InputElement… (nothing here uses them).
-_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
-                               remove_pis=True)
-_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
-    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
-    entity=lxml.html.HtmlEntity))
-
-
-# The characters XML forbids that trafilatura's repair_faulty_html deletes: control characters, one
-# byte each in UTF-8, and U+FFFE, U+FFFF.
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
-_OTHER_BYTES = bytes(sorted(set(range(256)) - set(_CONTROL_BYTES)))
-
-
-def _repaired(text: str, beginning: str) -> tuple[str, bytes]:
-    """trafilatura's ``repair_faulty_html(text, beginning)``, as text and as UTF-8.
-
-    Its first step, deleting the characters XML forbids, is a regex pass over the whole page (a
-    quarter of the parsing time) that almost never finds one. Here one ``bytes.translate`` over the
-    encoded page looks for them instead, and only a page that has some is repaired by trafilatura's
-    own function; the other two steps, on the page's first lines, are trafilatura's code.
-    """
-    encoded = text.encode("utf-8", "surrogatepass")
-    if encoded.translate(None, _OTHER_BYTES) or "\ufffe" in text or "\uffff" in text:
-        text = repair_faulty_html(text, beginning)
-        return text, text.encode("utf-8", "surrogatepass")
-    repaired = text
-    if "doctype" in beginning:
-        firstline, _, rest = repaired.partition("\n")
-        repaired = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
-    for line in repaired[:4096].splitlines()[:4]:
-        if "<html" in line and line.endswith("/>"):
-            repaired = FAULTY_HTML.sub(r"\1>", repaired, count=1)
-            break
-    return (text, encoded) if repaired == text else (repaired, repaired.encode("utf-8", "surrogatepass"))
-
-
-def _tree(source: bytes | str):
-    try:
-        return lxml.html.fromstring(source, parser=_PARSER)
-    except (ValueError, etree.LxmlError):
-        return None
-
-
-def _parse(html: bytes | str):
-    """trafilatura's ``load_html`` with the parser above: its decoding, repair and rejection of non-HTML.
-
-    The page is parsed from its UTF-8 bytes (the parser's encoding), which libxml2 reads faster than a
-    str and into the same tree; from the str only when that fails or gives an empty tree, as
-    trafilatura tries the two the other way round (lxml refuses a str that declares an encoding).
-    """
-    text = decode_file(html)
-    beginning = text[:50].lower()
-    text, encoded = _repaired(text, beginning)
-    tree = _tree(encoded)
-    if tree is None or not len(tree):
-        from_text = _tree(text)
-        if from_text is not None and len(from_text):
-            tree = from_text
-    return None if tree is not None and is_dubious_html(beginning) and len(tree) < 2 else tree
-
-
 def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
-    tree = _parse(html)
+    tree = parse_html(html)
     if tree is None:
         raise ExtractionError("extract-failed", "not parseable as HTML")
     json_ld = _json_ld(tree)
@@ -611,7 +410,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     modified = declared.get("dateModified") or _page_time(tree, url, outlet, original=False)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
     alternates = _alternates(tree, url, outlet)
-    document = _metadata(tree, url)
+    document = page_metadata(tree, url)
     image = document.image or _lead_image(tree, url)
     prune(tree, outlet.cleaning.drop_selectors)
     prune_widgets(tree)

@@ -19,21 +19,16 @@ docs/langid.md has the reasoning and the measured accuracy (bench/langid.py).
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 from langdetect import DetectorFactory
-from langdetect.detector_factory import PROFILES_DIRECTORY
-from langdetect.utils.lang_profile import LangProfile
-from langdetect.utils.ngram import NGram
 
-DetectorFactory.seed = 0  # langdetect samples randomly; a fixed seed makes runs repeatable
+from transforms.compat import LangProfile, langdetect_factory, langdetect_probabilities, langdetect_profiles
+
 MIN_CHARS = 20  # below this langdetect guesses; trust the page/edition instead
 # How much likelier the hinted language is before reading the text: another language must be more
 # than 90 % sure to beat it, so only weak evidence is overruled.
@@ -216,106 +211,15 @@ def _ending_languages(word: str) -> tuple[str, ...]:
 
 
 def _langdetect_probabilities(text: str) -> dict[str, float]:
-    """langdetect's answer for ``text``: the same numbers as ``Detector.get_probabilities()``, faster.
-
-    langdetect multiplies a list of per-language probabilities by each sampled n-gram's profile row
-    in a Python loop over the 56 languages; here a row is a numpy array and one multiplication does
-    it. The n-grams, the random stream (seeded, one draw per step) and the order of every operation
-    are langdetect's own, so the results are bit for bit the same (tests/test_language.py).
-    """
-    detector = _factory().create()
-    detector.append(text)
-    detector.cleaning_text()
-    ngrams = _ngrams(detector.text, detector.word_lang_prob_map)  # langdetect is pinned (==1.0.9)
-    if not ngrams:
-        return {}
-    return {code: p for code, p in zip(detector.langlist, _trials(detector, ngrams).tolist(), strict=True) if p > 0}
-
-
-@lru_cache(maxsize=8192)
-def _normalized(char: str) -> str:
-    return NGram.normalize(char)
-
-
-def _ngrams(text: str, known) -> list[str]:
-    """langdetect's ``Detector._extract_ngrams``: the same n-grams in the same order.
-
-    langdetect keeps the last three characters in an ``NGram`` object and looks every character's
-    Unicode block up again; here the buffer is a local string and a character is normalised once
-    per process: about 60 % of langdetect's time on an article's 600-character opening.
-    """
-    found: list[str] = []
-    append = found.append
-    grams, capitals = " ", False  # the last (up to) 3 normalised characters; inside a word in capitals
-    for char in text:
-        char = _normalized(char)
-        last = grams[-1]
-        if last == " ":
-            capitals = False
-            if char == " ":
-                grams = " "
-                continue
-            grams = " " + char
-        elif len(grams) >= NGram.N_GRAM:
-            grams = grams[1:] + char
-        else:
-            grams += char
-        if char.isupper():
-            capitals = capitals or last.isupper()
-        else:
-            capitals = False
-        if capitals:  # langdetect skips the n-grams of words in capitals (abbreviations)
-            continue
-        if char != " " and char in known:
-            append(char)
-        if len(grams) >= 2:
-            if grams[-2:] in known:
-                append(grams[-2:])
-            if len(grams) == 3 and grams in known:
-                append(grams)
-    return found
-
-
-def _trials(detector, ngrams: list[str]) -> np.ndarray:
-    """langdetect's ``Detector._detect_block`` after the n-gram extraction, with numpy rows."""
-    languages = len(detector.langlist)
-    rng = detector.random
-    rng.seed(detector.seed)
-    total = np.zeros(languages)
-    for _ in range(detector.n_trial):
-        prob = np.full(languages, 1.0 / languages)
-        weight = (detector.alpha + rng.gauss(0.0, 1.0) * detector.ALPHA_WIDTH) / detector.BASE_FREQ
-        step = 0
-        while True:
-            prob *= weight + _profile_row(rng.choice(ngrams))
-            if step % 5 == 0:
-                prob /= sum(prob.tolist())  # Python's sum, as langdetect adds them (numpy's differs in the last bit)
-                if prob.max() > detector.CONV_THRESHOLD or step >= detector.ITERATION_LIMIT:
-                    break
-            step += 1
-        total += prob / detector.n_trial
-    return total
-
-
-@lru_cache(maxsize=1 << 17)  # more than the profiles' 88,000 n-grams: a row is converted once per process
-def _profile_row(ngram: str) -> np.ndarray:
-    return np.array(_factory().word_lang_prob_map[ngram])
+    return langdetect_probabilities(_factory(), text)
 
 
 @lru_cache(maxsize=1)
 def _factory() -> DetectorFactory:
     """langdetect's profiles plus a Serbian one; built once per process."""
-    profiles = {}
-    for name in sorted(os.listdir(PROFILES_DIRECTORY)):
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as f:
-            profile = LangProfile(**json.load(f))
-        profiles[profile.name] = profile
+    profiles = langdetect_profiles()
     profiles["sr"] = _serbian_profile(profiles["hr"], profiles["mk"])
-    factory = DetectorFactory()
-    factory.set_seed(0)
-    for index, profile in enumerate(profiles.values()):
-        factory.add_profile(profile, index, len(profiles))
-    return factory
+    return langdetect_factory(profiles)
 
 
 def _serbian_profile(croatian: LangProfile, macedonian: LangProfile) -> LangProfile:
