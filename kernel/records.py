@@ -12,6 +12,13 @@ from pathlib import Path
 from kernel.window import Window
 
 
+class _Plain:
+    """A record that travels as a plain dict (JSON summaries, Airflow's XCom)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class RawPage:
     """One fetched article page, staged per run as a JSON line; its body lives in the run's WARC archive."""
@@ -162,16 +169,13 @@ class CrawlSummary:
 
 
 @dataclass(frozen=True)
-class TransformSummary:
+class TransformSummary(_Plain):
     articles: int
     dropped: dict[str, int]
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class RunPlan:
+class RunPlan(_Plain):
     """What every stage of one run is handed (through XCom in Airflow): paths and ids, never article data."""
 
     outlet: str
@@ -202,12 +206,9 @@ class RunPlan:
 
         return RunDir(self.path)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(_Plain):
     outlet: str
     run_id: str
     since: str | None
@@ -219,6 +220,3 @@ class RunSummary:
     articles_unchanged: int
     dropped: dict[str, int]
     errors: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)

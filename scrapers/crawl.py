@@ -59,7 +59,7 @@ def scrapy_settings(settings: Settings, run_dir: Path | None = None) -> dict:
         },
         "TELNETCONSOLE_ENABLED": False,
         # One item per article response: Scrapy's default of 100 parallel item slots per response
-        # costs a quarter of the crawl's CPU, and re-parsing callbacks for this check another 5 %.
+        # cost much of the crawl's CPU, and re-parsing callbacks for this check more (docs/benchmarks.md).
         "CONCURRENT_ITEMS": 1,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOG_LEVEL": "INFO",

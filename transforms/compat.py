@@ -37,7 +37,7 @@ from trafilatura.xml import delete_element
 # --- trafilatura ----------------------------------------------------------------------------------
 
 # trafilatura's parser settings with lxml's element class lookup in C rather than lxml.html's Python
-# one, which runs for every element object trafilatura's extraction creates (7 % of its time). Every
+# one, which runs for every element object trafilatura's extraction creates (a measurable share of its time). Every
 # element is then a plain HtmlElement: no FormElement, InputElement… (nothing here uses them).
 _PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
                                remove_pis=True)
@@ -55,8 +55,8 @@ _OTHER_BYTES = bytes(sorted(set(range(256)) - set(_CONTROL_BYTES)))
 def _repaired(text: str, beginning: str) -> tuple[str, bytes]:
     """trafilatura's ``repair_faulty_html(text, beginning)``, as text and as UTF-8.
 
-    Its first step, deleting the characters XML forbids, is a regex pass over the whole page (a
-    quarter of the parsing time) that almost never finds one. Here one ``bytes.translate`` over the
+    Its first step, deleting the characters XML forbids, is a regex pass over the whole page (a large
+    share of the parsing time) that almost never finds one. Here one ``bytes.translate`` over the
     encoded page looks for them instead, and only a page that has some is repaired by trafilatura's
     own function; the other two steps, on the page's first lines, are trafilatura's code.
     """
@@ -104,7 +104,7 @@ def page_metadata(tree, url: str) -> Document:
     """trafilatura's ``extract_metadata`` without the two searches whose answer is not used here.
 
     The licence is not stored, and the publication date is read from the page's declaration first
-    (htmldate runs only for pages without one); the two took a third of the metadata time.
+    (htmldate runs only for pages without one); the two took much of the metadata time.
     """
     found = trafilatura_metadata.examine_meta(tree)
     if found.author and " " not in found.author:
@@ -127,7 +127,7 @@ def page_metadata(tree, url: str) -> Document:
 
 # trafilatura's author search (``metadata.extract_author``, XPaths in ``trafilatura.xpaths``) as plain
 # tests on each element's tag and attributes: its XPaths evaluate a dozen predicates per element in
-# libxml2 (2 ms a page each), on a copy of the whole tree pruned by two more of them first.
+# libxml2, on a copy of the whole tree pruned by two more of them first.
 _BYLINE_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})  # AUTHOR_XPATHS[0]
 _BYLINE_TESTIDS = frozenset({"AuthorCard", "AuthorURL"})
 _BYLINE_CLASS = re.compile("author-?name|AuthorName|authorName")
@@ -260,7 +260,7 @@ def langdetect_ngrams(text: str, known) -> list[str]:
 
     langdetect keeps the last three characters in an ``NGram`` object and looks every character's
     Unicode block up again; here the buffer is a local string and a character is normalised once
-    per process: about 60 % of langdetect's time on an article's 600-character opening.
+    per process (its saving is in docs/extraction-quality.md).
     """
     found: list[str] = []
     append = found.append
