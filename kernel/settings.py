@@ -35,10 +35,8 @@ class Settings:
     user_agent: str
     polite: bool = True
     max_error_rate: float = 0.2
-    outlets_dir: Path | None = None
     task_retries: int = 2
     run_deadline_hours: float | None = 6.0  # None: no deadline
-    alert_target: str | None = None
 
     @property
     def runs_dir(self) -> Path:
@@ -63,17 +61,21 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         user_agent=f"news-etl/{__version__} (+{contact})",
         polite=_flag("NEWSETL_POLITENESS", default=True),
         max_error_rate=_share("NEWSETL_MAX_ERROR_RATE", default=0.2),
-        outlets_dir=extra_outlets_dir(),
         task_retries=_count("NEWSETL_TASK_RETRIES", default=2),
         run_deadline_hours=_hours_or_off("NEWSETL_RUN_DEADLINE_HOURS", default=6.0),
-        alert_target=_text("NEWSETL_ALERT_TARGET"),
     )
 
 
 def extra_outlets_dir() -> Path | None:
-    """NEWSETL_OUTLETS_DIR: a further folder of outlet declarations (benchmarks, private outlets)."""
+    """NEWSETL_OUTLETS_DIR: a further folder of outlet declarations (benchmarks, private outlets),
+    read on its own by the registry."""
     value = _text("NEWSETL_OUTLETS_DIR")
     return Path(value) if value else None
+
+
+def alert_target() -> str | None:
+    """NEWSETL_ALERT_TARGET, read on its own: an alert must not fail on another variable's bad value."""
+    return _text("NEWSETL_ALERT_TARGET")
 
 
 def _text(name: str) -> str | None:

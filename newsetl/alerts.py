@@ -20,7 +20,7 @@ import urllib.request
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
-from kernel.settings import load_settings
+from kernel import settings
 
 ALERT_TARGET_VARIABLE = "news_alert_target"
 WEBHOOK_TIMEOUT_S = 10
@@ -36,7 +36,7 @@ def alert_target() -> str | None:
     except Exception as exc:  # noqa: BLE001 — no Variable access here (e.g. outside a task): use the environment
         log.debug("Variable %s not readable: %s", ALERT_TARGET_VARIABLE, exc)
         target = None
-    return (target or "").strip() or load_settings().alert_target
+    return (target or "").strip() or settings.alert_target()
 
 
 def _when(value) -> str | None:

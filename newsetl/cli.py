@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import sys
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
@@ -149,14 +150,26 @@ def langid() -> None:
         print(f"{guess.language}\t{guess.confidence:.4f}", flush=True)
 
 
-@db_app.command("upgrade")
-def db_upgrade(warehouse: WarehouseOpt = None) -> None:
-    """Apply the alembic migrations (upgrade to head) on the configured warehouse."""
-    from models.warehouse import connect, upgrade
+@contextmanager
+def _warehouse(warehouse: str | None):
+    """The configured warehouse's engine, for one command: its errors end as one line, it is disposed after."""
+    from models.warehouse import connect
 
     settings = load_settings(warehouse)
     with expected_errors(settings):
         engine = connect(settings.warehouse_url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(warehouse: WarehouseOpt = None) -> None:
+    """Apply the alembic migrations (upgrade to head) on the configured warehouse."""
+    from models.warehouse import upgrade
+
+    with _warehouse(warehouse) as engine:
         upgrade(engine)
         err.print(f"warehouse at head: {engine.url.render_as_string(hide_password=True)}")
 
@@ -168,17 +181,16 @@ def db_downgrade(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Undo migrations down to REVISION on the configured warehouse."""
-    from models.warehouse import connect, current_revision, downgrade
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
 
-    settings = load_settings(warehouse)
-    with expected_errors(settings):
-        engine = connect(settings.warehouse_url)
+    from models.warehouse import current_revision, downgrade
+
+    with _warehouse(warehouse) as engine:
         try:
             downgrade(engine, revision)
-        except Exception as exc:  # alembic's CommandError and friends: an unknown or unreachable revision
-            if type(exc).__module__.startswith("alembic"):
-                raise ValueError(f"cannot downgrade to {revision!r}: {exc}") from exc
-            raise
+        except (CommandError, RevisionError) as exc:  # an unknown revision, or one that is not below the current
+            raise ValueError(f"cannot downgrade to {revision!r}: {exc}") from exc
         err.print(f"warehouse at {current_revision(engine) or 'base'}: "
                   f"{engine.url.render_as_string(hide_password=True)}")
 
@@ -186,12 +198,10 @@ def db_downgrade(
 @db_app.command("current")
 def db_current(warehouse: WarehouseOpt = None) -> None:
     """Print the warehouse's schema revision (and whether it is the newest)."""
-    from models.warehouse import connect, current_revision, head_revision
+    from models.warehouse import current_revision, head_revision
 
-    settings = load_settings(warehouse)
-    with expected_errors(settings):
-        revision = current_revision(connect(settings.warehouse_url))
-        head = head_revision()
+    with _warehouse(warehouse) as engine:
+        revision, head = current_revision(engine), head_revision()
         print(f"{revision or 'base'}{' (head)' if revision == head else f' (head is {head})'}")
 
 
@@ -203,14 +213,10 @@ def clusters_refresh(
     """Recompute near-duplicate clusters (wire copies, reposts) of the articles published in the window
     (all articles without one); unchanged clusters are left as they are."""
     from models.syndication import refresh_clusters
-    from models.warehouse import connect
 
-    settings = load_settings(warehouse)
-    with expected_errors(settings):
+    with _warehouse(warehouse) as engine:
         window = Window(parse_bound(since), parse_bound(until))
-        engine = connect(settings.warehouse_url)
         counts = refresh_clusters(engine, window.since, window.until)
-        engine.dispose()
         if as_json:
             print(json.dumps(counts))
         else:

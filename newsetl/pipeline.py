@@ -50,7 +50,7 @@ def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | N
         start_run(engine, run_id, outlet, window)
     finally:
         engine.dispose()
-    run_dir = (settings.runs_dir / outlet_id / run_id)
+    run_dir = settings.runs_dir / outlet_id / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     return RunPlan(outlet_id, run_id, str(run_dir),
                    window.since.isoformat() if window.since else None,
@@ -99,7 +99,7 @@ def without_learned_boilerplate(engine: Engine, articles: list[Article]) -> list
 
 def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progress: Progress | None,
                label: str, workers: int | None = None) -> tuple[list[Article], Counter]:
-    """The pages through the one path to an article, then the learned-boilerplate step."""
+    """The pages through the one path to an article: the articles, and the drops counted by reason."""
     articles, dropped = [], Counter()
     outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, Path(plan.data_dir)), window, workers)
     for done, (_, outcome) in enumerate(outcomes, start=1):
@@ -109,11 +109,7 @@ def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progr
             articles.append(outcome)
         if progress:
             progress(label, done, len(pages))
-    engine = connect(plan.warehouse_url)
-    try:
-        return without_learned_boilerplate(engine, articles), dropped
-    finally:
-        engine.dispose()
+    return articles, dropped
 
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: int | None = None) -> dict:
@@ -122,6 +118,11 @@ def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: in
                                        f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
              for page in plan.files.read_pages()]
     articles, dropped = _transform(plan, pages, plan.window, progress, "extract", workers)
+    engine = connect(plan.warehouse_url)
+    try:
+        articles = without_learned_boilerplate(engine, articles)
+    finally:
+        engine.dispose()
     with plan.files.articles.open("w", encoding="utf-8") as out:
         for article in articles:
             out.write(article.to_json_line() + "\n")
@@ -187,20 +188,15 @@ def reextract_outlet(outlet_id: str, window: Window, settings: Settings | None =
     recorded as a run of its own, so changed rows point at it.
     """
     settings = settings or load_settings()
-    get_outlet(outlet_id)
     plan = plan_run(outlet_id, window, settings, f"reextract-{new_run_id(outlet_id)}")
     try:
         engine = connect(plan.warehouse_url)
         try:
             stored = archived_articles(engine, outlet_id, window, urls)
-        finally:
-            engine.dispose()
-        pages = [PageRef(row.url, Lineage(plan.run_id, row.fetched_at, row.edition, row.warc_file, row.warc_offset),
-                         known=True) for row in stored]
-        articles, dropped = _transform(plan, pages, None, progress, "re-extract")
-        engine = connect(plan.warehouse_url)
-        try:
-            loaded = load_articles(engine, articles, plan.run_id)
+            pages = [PageRef(row.url, Lineage(plan.run_id, row.fetched_at, row.edition, row.warc_file,
+                                              row.warc_offset), known=True) for row in stored]
+            articles, dropped = _transform(plan, pages, None, progress, "re-extract")
+            loaded = load_articles(engine, without_learned_boilerplate(engine, articles), plan.run_id)
             summary = RunSummary(outlet=outlet_id, run_id=plan.run_id, since=plan.since, until=plan.until,
                                  pages_fetched=0, article_pages_fetched=0, articles_new=loaded.new,
                                  articles_updated=loaded.updated, articles_unchanged=loaded.unchanged,

@@ -65,7 +65,7 @@ def scrapy_settings(settings: Settings, run_dir: Path | None = None) -> dict:
         "LOG_LEVEL": "INFO",
         **({"LOG_FILE": str(RunDir(run_dir).crawl_log)} if run_dir else {}),
         "ITEM_PIPELINES": {"scrapers.staging.StageRawPages": 100},
-            }
+    }
     if settings.replay_url:
         # The replay server is ours: no need to pace requests to it (robots.txt still applies).
         values.update(AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0, NEWSETL_RETRY_BASE_DELAY=0.1,

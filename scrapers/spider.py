@@ -63,10 +63,9 @@ class OutletSpider(scrapy.Spider):
         self.outlet = get_outlet(outlet)
         self.run_id = run_id or new_run_id(self.outlet.id)
         self.run_dir = Path(run_dir) if run_dir else load_settings().runs_dir / self.outlet.id / self.run_id
-        RunDir(self.run_dir).create()
+        known_path = RunDir(self.run_dir).create().known
         self.window = Window(parse_bound(since, self.outlet.tz), parse_bound(until, self.outlet.tz))
         self.allowed_domains = list(self.outlet.domains)
-        known_path = RunDir(self.run_dir).known
         known = json.loads(known_path.read_text()) if known_path.exists() else {}
         self.known = {url: datetime.fromisoformat(moment) for url, moment in known.items()}
         self.fetch_log = FetchLog(self.run_dir)

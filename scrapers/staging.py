@@ -16,7 +16,7 @@ class StageRawPages:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.path = RunDir(self.crawler.spider.run_dir).create().pages
+        self.path = RunDir(self.crawler.spider.run_dir).pages  # the spider made the directory
         # Line-buffered so the parent process can show progress while the crawl runs.
         self.file = self.path.open("a", encoding="utf-8", buffering=1)
 
