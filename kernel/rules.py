@@ -1,10 +1,10 @@
 """Definitions more than one stage applies: how words are counted, how short an article may be,
-how large a page may be, what time it is."""
+how large a page may be, what time it is, which zone a time without an offset speaks in."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 MIN_WORDS = 30  # shorter bodies are teasers, galleries, captions or error pages, not articles
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # the crawl stops reading a response past this
@@ -24,3 +24,8 @@ def count_words(text: str) -> int:
 def utc_now() -> datetime:
     """The current time, time-zone aware (UTC): every timestamp the project writes."""
     return datetime.now(UTC)
+
+
+def in_zone(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """``moment`` unchanged if it carries an offset; else read as a wall-clock time in ``zone``."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from kernel.rules import in_zone
+
 
 @dataclass(frozen=True)
 class Window:
@@ -41,4 +43,4 @@ def parse_bound(text: str | None, tz=UTC) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"not a date or ISO 8601 time: {text!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return in_zone(moment, tz)

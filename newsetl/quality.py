@@ -21,12 +21,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
 from sqlalchemy import Engine, func, select
 
-from kernel.rules import utc_now
+from kernel.rules import in_zone, utc_now
 from models.tables import ArticleRow, BoilerplateSegmentRow, CrawlRunRow, QualityCheckRow
 from models.warehouse import segment_is_active
 from transforms.normalize import normalize_segment
@@ -99,13 +99,9 @@ def read_run(engine: Engine, run_id: str) -> RunArticles:
             published = connection.execute(select(articles.c.published_at).where(
                 outlet, articles.c.published_at >= start, articles.c.published_at < run.since)).scalars()
             counts = Counter(int((moment - start) / length) for moment in published)
-            first = 0 if earliest is None else max(0, int((_aware(earliest) - start) / length))
+            first = 0 if earliest is None else max(0, int((in_zone(earliest) - start) / length))
             history = [counts[index] for index in range(first, periods)] if earliest else []
     return RunArticles(run.outlet_id, run.since, run.until, window_count, history, run_rows, baseline)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def volume_check(data: RunArticles) -> Check:

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from kernel.records import RawPage
 from kernel.registry import Edition, get_outlet
-from kernel.rules import utc_now
+from kernel.rules import in_zone, utc_now
 from kernel.rundir import RunDir, new_run_id
 from kernel.settings import load_settings
 from kernel.window import Window, parse_bound
@@ -48,7 +48,7 @@ def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment if moment.tzinfo or not assume_utc else moment.replace(tzinfo=timezone.utc)
+    return in_zone(moment) if assume_utc else moment
 
 
 class OutletSpider(scrapy.Spider):
