@@ -23,7 +23,7 @@ from w3lib.url import canonicalize_url
 
 from kernel.records import Extracted
 from kernel.registry import Outlet
-from kernel.rules import MIN_WORDS, count_words
+from kernel.rules import MIN_WORDS, count_words, in_zone
 from transforms.compat import page_metadata, parse_html
 from transforms.normalize import squeeze_whitespace
 
@@ -97,12 +97,12 @@ def prune_widgets(tree) -> int:
             if not widgets or widgets[-1] is not element:
                 widgets.append(element)
     return sum(_remove(element) for element in widgets
-               if len(element.text_content().split()) <= WIDGET_MAX_WORDS)
+               if count_words(element.text_content()) <= WIDGET_MAX_WORDS)
 
 
 def _page_time(tree, url: str, outlet: Outlet, original: bool) -> datetime | None:
     """htmldate's reading of the page (and of a date in its URL), for pages that declare no time."""
-    return _aware(find_date(tree, url=url, outputformat=_ISO_WITH_OFFSET, original_date=original,
+    return _declared_time(find_date(tree, url=url, outputformat=_ISO_WITH_OFFSET, original_date=original,
                             extensive_search=False), outlet)
 
 
@@ -148,10 +148,10 @@ def _declared_times(tree, json_ld: list) -> dict[str, datetime]:
     for data in json_ld:
         for key, found in candidates.items():
             found += _json_values(data, key)
-    return {key: moment for key, texts in candidates.items() if (moment := _first_aware(texts)) is not None}
+    return {key: moment for key, texts in candidates.items() if (moment := _first_declared_time(texts)) is not None}
 
 
-def _first_aware(texts: list[str]) -> datetime | None:
+def _first_declared_time(texts: list[str]) -> datetime | None:
     for text in texts:
         try:
             moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -176,12 +176,12 @@ def _json_values(node, key: str):
             yield from _json_values(item, key)
 
 
-def _aware(found: str | None, outlet: Outlet) -> datetime | None:
+def _declared_time(found: str | None, outlet: Outlet) -> datetime | None:
+    """A time the page declares; without an offset it speaks in the outlet's local time."""
     if not found:
         return None
     moment = datetime.strptime(found, _ISO_WITH_OFFSET) if found[-5] in "+-" else datetime.fromisoformat(found)
-    # A page without an offset speaks in the outlet's local time.
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(outlet.timezone))
+    return in_zone(moment, ZoneInfo(outlet.timezone))
 
 
 def _canonical(url: str, declared: str | None, outlet: Outlet) -> str:
@@ -279,7 +279,7 @@ def _chunk_paragraphs(chunk) -> list[str]:
     texts = []
     for element in chunk.iter("p"):
         text = squeeze_whitespace(element.text_content())
-        if len(text.split()) < _SPLIT_PARAGRAPH_WORDS or _mostly_links(element, text):
+        if count_words(text) < _SPLIT_PARAGRAPH_WORDS or _mostly_links(element, text):
             continue
         texts.append(text)
     return texts
@@ -287,7 +287,7 @@ def _chunk_paragraphs(chunk) -> list[str]:
 
 def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
     """``paragraphs`` with those of the article's other containers, in document order."""
-    long = [paragraph for paragraph in paragraphs if len(paragraph.split()) >= _SPLIT_PARAGRAPH_WORDS]
+    long = [paragraph for paragraph in paragraphs if count_words(paragraph) >= _SPLIT_PARAGRAPH_WORDS]
     if len(long) < 2:
         return paragraphs
     last = _chunk_of(tree, long[-1])
@@ -383,7 +383,7 @@ def _with_lead(tree, paragraphs: list[str]) -> list[str]:
     if any(a.tag in ("nav", "aside", "footer") for a in lead.iterancestors()):
         return paragraphs
     text = squeeze_whitespace(" ".join(_lead_text(lead)))
-    if not LEAD_MIN_WORDS <= len(text.split()) <= LEAD_MAX_WORDS:
+    if not LEAD_MIN_WORDS <= count_words(text) <= LEAD_MAX_WORDS:
         return paragraphs
     if _mostly_links(lead, text):
         return paragraphs
