@@ -9,6 +9,7 @@
 | ``fetch_log.jsonl`` | crawl: every request's outcome | load (``fetch_log`` table) |
 | ``pages.jsonl`` | crawl: one ``RawPage`` per article response | extract/transform |
 | ``articles.jsonl`` | transform: one ``Article`` per kept page, as it lands in the warehouse | load |
+| ``drops.jsonl`` | transform: URL, reason and detail of each page that became no article | load (``fetch_log``) |
 | ``crawl_summary.json``, ``transform_summary.json`` | each stage's counts | load (the run's row) |
 """
 
@@ -46,6 +47,7 @@ class RunDir:
     fetch_log = property(lambda self: self.path / "fetch_log.jsonl")
     pages = property(lambda self: self.path / "pages.jsonl")
     articles = property(lambda self: self.path / "articles.jsonl")
+    drops = property(lambda self: self.path / "drops.jsonl")
     crawl_summary = property(lambda self: self.path / "crawl_summary.json")
     transform_summary = property(lambda self: self.path / "transform_summary.json")
 
@@ -63,6 +65,9 @@ class RunDir:
 
     def read_fetch_log(self) -> list[dict]:
         return [json.loads(line) for line in _lines(self.fetch_log)]
+
+    def read_drops(self) -> list[dict]:
+        return [json.loads(line) for line in _lines(self.drops)]
 
     def write_summary(self, path: Path, summary: dict) -> dict:
         path.write_text(json.dumps(summary, indent=1, sort_keys=True))

@@ -10,6 +10,7 @@ Read from the environment at each ``load_settings()`` call, so tests and Airflow
 | NEWSETL_CONTACT_URL | the project's home page | contact given in the crawler's User-Agent |
 | NEWSETL_POLITENESS | on | off: no robots.txt, no AutoThrottle, 32 parallel requests (own sites, benchmarks) |
 | NEWSETL_OUTLETS_DIR | unset | a further folder of outlet declarations |
+| NEWSETL_DOWNLOAD_TIMEOUT | 30 | seconds a request may take before it counts as a timeout |
 | NEWSETL_MAX_ERROR_RATE | 0.2 | an Airflow crawl task fails when more than this share of its requests failed |
 | NEWSETL_TASK_RETRIES | 2 | Airflow: retries of each task (read when the DAGs are parsed) |
 | NEWSETL_RUN_DEADLINE_HOURS | 6 | Airflow: hours after its day a scheduled run must have finished; off: none |
@@ -34,6 +35,7 @@ class Settings:
     replay_url: str | None
     user_agent: str
     polite: bool = True
+    download_timeout: float = 30.0
     max_error_rate: float = 0.2
     task_retries: int = 2
     run_deadline_hours: float | None = 6.0  # None: no deadline
@@ -60,6 +62,7 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         replay_url=_text("NEWSETL_REPLAY_URL"),
         user_agent=f"news-etl/{__version__} (+{contact})",
         polite=_flag("NEWSETL_POLITENESS", default=True),
+        download_timeout=_seconds("NEWSETL_DOWNLOAD_TIMEOUT", default=30.0),
         max_error_rate=_share("NEWSETL_MAX_ERROR_RATE", default=0.2),
         task_retries=_count("NEWSETL_TASK_RETRIES", default=2),
         run_deadline_hours=_hours_or_off("NEWSETL_RUN_DEADLINE_HOURS", default=6.0),
@@ -100,6 +103,17 @@ def _count(name: str, default: int) -> int:
     if not value.isdigit():
         raise ValueError(f"{name}={value!r}: use a whole number, e.g. {default}")
     return int(value)
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ValueError(f"{name}={value!r}: use a number of seconds above 0, e.g. {default:g}")
+    return seconds
 
 
 def _hours_or_off(name: str, default: float) -> float | None:

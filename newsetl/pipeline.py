@@ -8,6 +8,7 @@ run's row in the warehouse. This module is the only place where the stages meet.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 
 from kernel.records import Article, CrawlSummary, Drop, Lineage, RunPlan, RunSummary, TransformSummary
 from kernel.registry import get_outlet
+from kernel.rules import utc_now
 from kernel.rundir import new_run_id, safe_run_id
 from kernel.settings import Settings, load_settings
 from kernel.window import Window
@@ -98,18 +100,33 @@ def without_learned_boilerplate(engine: Engine, articles: list[Article]) -> list
 
 
 def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progress: Progress | None,
-               label: str, workers: int | None = None) -> tuple[list[Article], Counter]:
-    """The pages through the one path to an article: the articles, and the drops counted by reason."""
-    articles, dropped = [], Counter()
+               label: str, workers: int | None = None) -> tuple[list[Article], list[dict]]:
+    """The pages through the one path to an article: the articles, and each drop with its URL."""
+    articles, drops = [], []
     outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, Path(plan.data_dir)), window, workers)
-    for done, (_, outcome) in enumerate(outcomes, start=1):
+    for done, (page, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, Drop):
-            dropped[outcome.reason] += 1
+            drops.append({"url": page.url, "reason": outcome.reason, "detail": outcome.detail})
         else:
             articles.append(outcome)
         if progress:
             progress(label, done, len(pages))
-    return articles, dropped
+    return articles, drops
+
+
+def with_drop_reasons(fetches: list[dict], drops: list[dict]) -> list[dict]:
+    """The fetch log with each transform drop's reason on its page's row: every URL that gave no
+    article says why in ``fetch_log`` (a page whose row is not found gets a row of its own)."""
+    fetches = [dict(fetch) for fetch in fetches]
+    rows = {fetch["url"]: fetch for fetch in fetches if fetch["kind"] == "article" and not fetch.get("reason")}
+    for drop in drops:
+        row = rows.pop(drop["url"], None)
+        if row is None:
+            row = {"url": drop["url"], "kind": "article", "status": None, "bytes": None, "elapsed_ms": None,
+                   "fetched_at": utc_now().isoformat()}
+            fetches.append(row)
+        row.update(reason=drop["reason"], detail=drop["detail"])
+    return fetches
 
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: int | None = None) -> dict:
@@ -117,7 +134,7 @@ def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: in
     pages = [PageRef(page.url, Lineage(page.run_id, page.fetched_at, page.edition,
                                        f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
              for page in plan.files.read_pages()]
-    articles, dropped = _transform(plan, pages, plan.window, progress, "extract", workers)
+    articles, drops = _transform(plan, pages, plan.window, progress, "extract", workers)
     engine = connect(plan.warehouse_url)
     try:
         articles = without_learned_boilerplate(engine, articles)
@@ -126,7 +143,10 @@ def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: in
     with plan.files.articles.open("w", encoding="utf-8") as out:
         for article in articles:
             out.write(article.to_json_line() + "\n")
-    summary = TransformSummary(articles=len(articles), dropped=dict(dropped))
+    with plan.files.drops.open("w", encoding="utf-8") as out:
+        for drop in drops:
+            out.write(json.dumps(drop, ensure_ascii=False) + "\n")
+    summary = TransformSummary(articles=len(articles), dropped=dict(Counter(drop["reason"] for drop in drops)))
     log.info("transformed %s: %s", plan.path, summary)
     return plan.files.write_summary(plan.files.transform_summary, summary.to_dict())
 
@@ -137,7 +157,8 @@ def load_stage(plan: RunPlan) -> RunSummary:
     transformed = TransformSummary(**files.read_summary(files.transform_summary))
     engine = connect(plan.warehouse_url)
     try:
-        loaded = load_articles(engine, files.read_articles(), plan.run_id, files.read_fetch_log())
+        loaded = load_articles(engine, files.read_articles(), plan.run_id,
+                               with_drop_reasons(files.read_fetch_log(), files.read_drops()))
         dropped = Counter(crawled.dropped) + Counter(transformed.dropped)
         summary = RunSummary(
             outlet=plan.outlet, run_id=plan.run_id, since=plan.since, until=plan.until,
@@ -195,7 +216,8 @@ def reextract_outlet(outlet_id: str, window: Window, settings: Settings | None =
             stored = archived_articles(engine, outlet_id, window, urls)
             pages = [PageRef(row.url, Lineage(plan.run_id, row.fetched_at, row.edition, row.warc_file,
                                               row.warc_offset), known=True) for row in stored]
-            articles, dropped = _transform(plan, pages, None, progress, "re-extract")
+            articles, drops = _transform(plan, pages, None, progress, "re-extract")
+            dropped = Counter(drop["reason"] for drop in drops)
             loaded = load_articles(engine, without_learned_boilerplate(engine, articles), plan.run_id)
             summary = RunSummary(outlet=outlet_id, run_id=plan.run_id, since=plan.since, until=plan.until,
                                  pages_fetched=0, article_pages_fetched=0, articles_new=loaded.new,

@@ -9,13 +9,13 @@ import json
 from io import BytesIO
 from pathlib import Path
 
-from w3lib.encoding import html_to_unicode
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from kernel.rules import utc_now
 from kernel.rundir import RunDir
+from scrapers.safety import FailedResponse, blocked_reason
 
 GZIP_LEVEL = 3
 # Headers that describe the transfer, not the content; the archived body is what Scrapy received.
@@ -96,13 +96,20 @@ class WarcArchiveMiddleware:
         ))
         request.meta["warc_offset"] = offset
         handled = response.status in request.meta.get("handle_httpstatus_list", ())
-        reason = "http-error" if response.status >= 400 and not handled else None
+        blocked = blocked_reason(response.status, response.headers, response.body)
         location = response.headers.get("Location")
+        if blocked:
+            reason, detail = "blocked", blocked
+        elif response.status >= 400 and not handled:
+            reason, detail = "http-error", None
+        else:
+            reason = None
+            detail = f"redirect to {location.decode('latin-1')}" if location and 300 <= response.status < 400 else None
         self.crawler.spider.fetch_log.write(
             response.url, request_kind(request), response.status, len(response.body),
-            request.meta.get("download_latency"), reason=reason,
-            detail=f"redirect to {location.decode('latin-1')}" if location and 300 <= response.status < 400 else None,
-        )
+            request.meta.get("download_latency"), reason=reason, detail=detail)
+        if blocked and response.status < 300:  # a 4xx goes on to Scrapy's HTTP error handling
+            raise FailedResponse("blocked", blocked, logged=True)
         return response
 
 
@@ -127,12 +134,6 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
-
-
-def read_warc_html(path: Path, offset: int) -> str:
-    """The response at ``offset`` as text, decoded the way the crawler decodes (header, BOM, meta, sniffing)."""
-    body, content_type = read_warc_response(path, offset)
-    return html_to_unicode(content_type, body)[1]
 
 
 def read_warc_response(path: Path, offset: int) -> tuple[bytes, str | None]:

@@ -44,19 +44,22 @@ def scrapy_settings(settings: Settings, run_dir: Path | None = None) -> dict:
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "DOWNLOAD_DELAY": 0.5,
-        "DOWNLOAD_TIMEOUT": 30,
+        "DOWNLOAD_TIMEOUT": settings.download_timeout,
         "DOWNLOAD_MAXSIZE": MAX_RESPONSE_BYTES,
         "DOWNLOAD_WARNSIZE": 0,
         # Connection errors: Scrapy's own retry; 429/5xx: ours, with backoff and Retry-After.
         "RETRY_TIMES": 2,
+        "REDIRECT_MAX_TIMES": 10,
         "RETRY_HTTP_CODES": [],
         "DOWNLOADER_MIDDLEWARES": {
             "scrapers.safety.SafetyMiddleware": 40,
             # Ours refuses off-domain requests with a reason; Scrapy's drops them silently.
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapers.safety.BackoffRetryMiddleware": 560,
+            "scrapers.safety.RedirectGuardMiddleware": 605,  # sees each 3xx before the redirect middleware
             "scrapers.archive.WarcArchiveMiddleware": 610,
         },
+        "DOWNLOADER": "scrapers.compat.PoliteDownloader",
         "TELNETCONSOLE_ENABLED": False,
         # One item per article response: Scrapy's default of 100 parallel item slots per response
         # cost much of the crawl's CPU, and re-parsing callbacks for this check more (docs/benchmarks.md).

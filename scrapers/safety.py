@@ -1,9 +1,12 @@
 """Safety and politeness middlewares: where a crawl may go, and how it backs off.
 
+- One download slot per outlet, so the per-site concurrency limit counts every host of the outlet.
 - Only the outlet's own domains over http(s); never private, loopback or link-local addresses
   (a redirect there is how a hostile page would reach internal services). Replay mode is the one
   sanctioned exception for the address check: it points every request at a loopback server.
 - Retries on 429 and 5xx wait with exponential backoff, or as long as Retry-After asks.
+- Redirects that loop, or lead out of http(s), end with a reason instead of vanishing.
+- A wall (401, 403, a bot-protection challenge served with 200) is ``blocked``, never an article.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import re
 import socket
 from datetime import datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
@@ -25,10 +29,46 @@ REFUSAL_REASONS = ("off-domain", "private-address", "bad-scheme")
 
 
 class RefusedRequest(IgnoreRequest):
+    """A request the crawl chose not to make (``reason`` one of REFUSAL_REASONS)."""
+
     def __init__(self, reason: str, detail: str):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class FailedResponse(IgnoreRequest):
+    """A response that answers nothing usable (``blocked``, ``redirect-loop``): a failure of the site;
+    ``logged``: its fetch-log row already carries the reason."""
+
+    def __init__(self, reason: str, detail: str, logged: bool = False):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.logged = logged
+
+
+# Bot-protection interstitials answer 200 with a page that only asks the browser to prove itself.
+# Read from the challenge pages of the common vendors (Cloudflare, Sucuri, Imperva/Incapsula,
+# DDoS-Guard, DataDome, PerimeterX, Akamai) as they are widely documented; see docs/reliability.md.
+_CHALLENGE = re.compile(
+    rb"just a moment\.\.\.|verifying you are human|verify you are human|checking your browser|"
+    rb"enable javascript and cookies to continue|attention required! \| cloudflare|cf-chl-|"
+    rb"/cdn-cgi/challenge-platform/|ddos-guard|_incapsula_resource|incapsula incident id|"
+    rb"sucuri website firewall|captcha-delivery\.com|px-captcha|press &amp; hold|"
+    rb"access denied</title>.{0,2000}reference #", re.IGNORECASE | re.DOTALL)
+CHALLENGE_MAX_BYTES = 64 * 1024  # an interstitial is small; a long page that quotes one is an article
+
+
+def blocked_reason(status: int, headers, body: bytes) -> str | None:
+    """Why a response is a wall rather than the page asked for, or None."""
+    if status in (401, 403):
+        return f"HTTP {status}"
+    if (headers.get(b"cf-mitigated") or b"").lower() == b"challenge":
+        return f"HTTP {status}, cf-mitigated: challenge"
+    if 200 <= status < 300 and len(body) <= CHALLENGE_MAX_BYTES and (found := _CHALLENGE.search(body)):
+        return f"bot-protection challenge page ({found.group(0)[:40].decode('latin-1')!r})"
+    return None
 
 
 def _is_private(address: str) -> bool:
@@ -69,6 +109,9 @@ class SafetyMiddleware:
             raise RefusedRequest("off-domain", request.url)
         if not self.replay and _resolves_privately(host):
             raise RefusedRequest("private-address", f"{request.url} resolves to a private address")
+        # One download slot for the whole outlet: its per-site limit holds across its hosts
+        # (www. and bare, an edition's subdomain) and for robots.txt, not per host name.
+        request.meta["download_slot"] = self.crawler.spider.outlet.id
         return None
 
 
@@ -114,3 +157,25 @@ class BackoffRetryMiddleware:
         self.crawler.stats.inc_value("newsetl/retry_wait_ms", round(delay * 1000))
         await asyncio.sleep(delay)
         return retry
+
+
+class RedirectGuardMiddleware:
+    """Downloader middleware under Scrapy's redirect middleware: a redirect back to a URL of its own
+    chain is a ``redirect-loop`` (Scrapy's duplicate filter would drop it without a word), and a
+    redirect out of http(s) is refused as ``bad-scheme`` (Scrapy would hand the 3xx on as an error)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_response(self, request, response):
+        location = response.headers.get("Location")
+        if not location or response.status not in (301, 302, 303, 307, 308):
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise RefusedRequest("bad-scheme", f"redirect to {target}")
+        chain = [*request.meta.get("redirect_urls", ()), request.url]
+        if target in chain:
+            raise FailedResponse("redirect-loop", f"{' → '.join(chain[chain.index(target):])} → {target}")
+        return response

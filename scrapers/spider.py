@@ -25,12 +25,12 @@ from twisted.python.failure import Failure
 
 from kernel.records import RawPage
 from kernel.registry import Edition, get_outlet
-from kernel.rules import in_zone, utc_now
+from kernel.rules import MAX_RESPONSE_BYTES, in_zone, utc_now
 from kernel.rundir import RunDir, new_run_id
 from kernel.settings import load_settings
 from kernel.window import Window, parse_bound
 from scrapers.archive import FetchLog, request_kind
-from scrapers.safety import REFUSAL_REASONS, RefusedRequest
+from scrapers.safety import REFUSAL_REASONS, FailedResponse, RefusedRequest
 
 DROP_STAT = "newsetl/dropped/{}"
 API_PAGE_SIZE = 100  # WordPress's maximum per_page
@@ -49,6 +49,29 @@ def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
         except ValueError:
             return None
     return in_zone(moment) if assume_utc else moment
+
+
+def failure_reason(failure: Failure) -> tuple[str, str]:
+    """(reason, detail) of a failed request: the name of its counter, and what happened."""
+    error, text = failure.value, str(failure.value)
+    if failure.check(RefusedRequest, FailedResponse):
+        return error.reason, error.detail
+    if failure.check(HttpError):
+        status = error.response.status
+        return ("blocked" if status in (401, 403) else "http-error"), f"HTTP {status}"
+    if failure.check(IgnoreRequest) and "robots.txt" in text:
+        return "robots", "disallowed by robots.txt"
+    if failure.check(IgnoreRequest) and "max redirections" in text:
+        return "too-many-redirects", text
+    # Scrapy says it three ways: a declared size past the cap (cancelled, with a message), a stream
+    # that grows past it (cancelled, without one), a body that inflates past it (ignored).
+    if failure.check(DownloadCancelledError) and (not text or "max size" in text):
+        return "too-large", text or f"the body grew past the {MAX_RESPONSE_BYTES}-byte download cap"
+    if failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
+        return "too-large", text
+    if failure.check(DownloadTimeoutError, TimeoutError):
+        return "timeout", text or "no answer in time"
+    return "fetch-error", f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class OutletSpider(scrapy.Spider):
@@ -285,19 +308,11 @@ class OutletSpider(scrapy.Spider):
         request = failure.request
         kind = request_kind(request)
         original = request.meta.get("redirect_urls", [request.url])[0]
-        if failure.check(RefusedRequest):
-            reason, detail = failure.value.reason, failure.value.detail
-        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            reason, detail = "robots", "disallowed by robots.txt"
-        elif failure.check(HttpError):
-            reason, detail = "http-error", f"HTTP {failure.value.response.status}"
-        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
-            reason, detail = "too-large", str(failure.value)
-        elif failure.check(DownloadTimeoutError, TimeoutError):
-            reason, detail = "timeout", str(failure.value) or "no answer in time"
-        else:
-            reason, detail = "fetch-error", f"{type(failure.value).__name__}: {failure.value}"
-        if not failure.check(HttpError):  # responses were logged when they arrived
+        reason, detail = failure_reason(failure)
+        # Responses were logged when they arrived, a wall with its reason; a redirect chain's
+        # failure is logged again under the URL the chain began with.
+        logged = failure.check(HttpError) or (failure.check(FailedResponse) and failure.value.logged)
+        if not logged or original != request.url:
             self.fetch_log.write(original, kind, reason=reason, detail=detail)
         refused = reason == "robots" or reason in REFUSAL_REASONS  # our choice, not a failure of the site
         if not refused:

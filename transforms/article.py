@@ -1,7 +1,7 @@
 """One path from a page to an Article or a named Drop, with the same rules for every caller: the
 run, re-extraction from the archive, ``newsetl extract`` and the benchmarks.
 
-The rules, in order: the page's size cap (bytes), decoding, extraction, cleaning and normalisation
+The rules, in order: the page's size cap (bytes), decoding by evidence, extraction, cleaning and normalisation
 (``to_article``), the run's window (for a page not already in the warehouse) and the word floor.
 A drop keeps the article it rejected, when there was one, so a caller can still show it.
 """
@@ -12,12 +12,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from w3lib.encoding import html_to_unicode
-
 from kernel.records import Article, Drop, Lineage
 from kernel.registry import Outlet
 from kernel.rules import MAX_HTML_BYTES, MIN_WORDS
 from kernel.window import Window
+from transforms.encoding import UndecodablePage, decode_html
 from transforms.extract import ExtractionError, extract
 from transforms.normalize import to_article
 
@@ -33,12 +32,12 @@ class Rejected(Drop):
 
 def decode_page(body: bytes, headers: Mapping[str, str] | None) -> str | bytes:
     """The page as the extractor reads it. A page fetched over HTTP (``headers`` given) is decoded
-    as the crawler decodes it: Content-Type charset, BOM, ``<meta charset>``, then sniffing; a saved
-    file without headers is left to trafilatura's own decoding."""
+    by evidence (``transforms.encoding``); a saved file without headers is left to trafilatura's own
+    decoding."""
     if headers is None:
         return body
     content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
-    return html_to_unicode(content_type, body)[1]
+    return decode_html(body, content_type)
 
 
 def page_to_article(body: bytes, url: str, outlet: Outlet, lineage: Lineage, *,
@@ -55,6 +54,9 @@ def page_to_article(body: bytes, url: str, outlet: Outlet, lineage: Lineage, *,
         article = to_article(extracted, outlet, edition=lineage.edition, run_id=lineage.run_id,
                              fetched_at=lineage.fetched_at, warc_file=lineage.warc_file,
                              warc_offset=lineage.warc_offset)
+    except UndecodablePage as exc:
+        log.warning("dropped encoding: %s (%s)", url, exc)
+        return Drop("encoding", str(exc))
     except ExtractionError as exc:
         log.warning("dropped %s: %s (%s)", exc.reason, url, exc)
         return Drop(exc.reason, str(exc))

@@ -75,6 +75,24 @@ def _repaired(text: str, beginning: str) -> tuple[str, bytes]:
     return (text, encoded) if repaired == text else (repaired, repaired.encode("utf-8", "surrogatepass"))
 
 
+# libxml2 stops building the tree 256 elements deep (with a resource-limit error, not an exception),
+# so the text of an article wrapped in thousands of containers is lost: such a page is parsed again
+# with its runs of nested containers collapsed, then, if still too deep, without containers at all.
+_CONTAINER = r"(?:div|span|section|article|main|font|center|b|i|u|em|strong|small)"
+_NESTED_RUN = re.compile(rf"(?:<{_CONTAINER}\b[^>]*>\s*){{8,}}|(?:</{_CONTAINER}\s*>\s*){{8,}}", re.IGNORECASE)
+_CONTAINER_TAG = re.compile(rf"</?{_CONTAINER}\b[^>]*>", re.IGNORECASE)
+
+
+def _too_deep() -> bool:
+    return any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in _PARSER.error_log)
+
+
+def _shallower(text: str) -> str:
+    collapsed = _NESTED_RUN.sub(lambda run: run.group(0)[run.group(0).rindex("<"):], text)
+    _tree(collapsed.encode("utf-8", "surrogatepass"))
+    return _CONTAINER_TAG.sub("", collapsed) if _too_deep() else collapsed
+
+
 def _tree(source: bytes | str):
     try:
         return lxml.html.fromstring(source, parser=_PARSER)
@@ -93,6 +111,10 @@ def parse_html(html: bytes | str):
     beginning = text[:50].lower()
     text, encoded = _repaired(text, beginning)
     tree = _tree(encoded)
+    if _too_deep():
+        text = _shallower(text)
+        encoded = text.encode("utf-8", "surrogatepass")
+        tree = _tree(encoded)
     if tree is None or not len(tree):
         from_text = _tree(text)
         if from_text is not None and len(from_text):

@@ -403,7 +403,7 @@ def _lead_image(tree, url: str) -> str | None:
 def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     tree = parse_html(html)
     if tree is None:
-        raise ExtractionError("extract-failed", "not parseable as HTML")
+        raise ExtractionError("not-html", "not parseable as HTML")
     json_ld = _json_ld(tree)
     declared = _declared_times(tree, json_ld)
     published = declared.get("datePublished") or _page_time(tree, url, outlet, original=True)
@@ -417,7 +417,7 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
     declares_article = _declares_article(document, json_ld)
     text = _body_text(tree, url, declares_article)
     if not text:
-        raise ExtractionError("extract-failed", "no article text found")
+        raise ExtractionError("no-text", "no article text found")
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
     if declares_article:
         paragraphs = _complete_split_article(tree, paragraphs)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,9 +49,26 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, send_body: bool) -> None:
         fixture = self.server.fixture
         host = self.headers.get("Host", "")
+        site = fixture.site_for(host)
+        fixture.begin_request(site.outlet_id)
+        if fixture.latency:
+            time.sleep(fixture.latency)
+        fault = fixture.faults.get(self.path.partition("?")[0])
+        if callable(fault):  # a behaviour: it writes (or withholds) the raw response itself
+            fixture._record(self.command, host, self.path, 0)
+            self.close_connection = True
+            try:
+                fault(self)
+            except OSError:  # the client gave up first
+                pass
+            finally:
+                fixture.end_request(site.outlet_id)
+            return
+        self._respond(fixture, site, host, fault, send_body)
+
+    def _respond(self, fixture, site, host: str, fault, send_body: bool) -> None:
         try:
-            fault = fixture.faults.get(self.path.partition("?")[0])
-            status, content_type, body, headers = fault or fixture.site_for(host).respond(self.path)
+            status, content_type, body, headers = fault or site.respond(self.path)
         except Exception:
             log.exception("fixture site failed on %s %s", host, self.path)
             status, content_type, body, headers = 500, HTML, b"<h1>500 Internal Server Error</h1>", {}
@@ -60,8 +80,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         # Logged before the body goes out, so a client that has its response sees the entry.
         fixture._record(self.command, host, self.path, status)
-        if send_body:
-            self.wfile.write(body)
+        # The request ends for the client with its last byte: counted out just before it goes.
+        if send_body and body:
+            self.wfile.write(body[:-1])
+            self.wfile.flush()
+        fixture.end_request(site.outlet_id)
+        if send_body and body:
+            self.wfile.write(body[-1:])
 
     def log_message(self, format: str, *args) -> None:
         log.debug("%s - " + format, self.address_string(), *args)
@@ -83,9 +108,14 @@ class FixtureServer:
         # (method, Host header, path, status) per request served; appended under the lock.
         self.requests: list[tuple[str, str, str, int]] = []
         self._lock = threading.Lock()
-        # path → (status, content type, body, headers) served instead of the page: tests use it to
-        # play a broken site (HTTP errors, garbage, wrong encodings, huge pages).
-        self.faults: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
+        # path → (status, content type, body, headers) served instead of the page, or a callable
+        # given the request handler that writes the raw answer itself: tests use them to play a
+        # broken or hostile site (HTTP errors, garbage, wrong encodings, huge pages, resets, stalls).
+        self.faults: dict[str, tuple[int, str, bytes, dict[str, str]] | Callable] = {}
+        self.latency = 0.0  # seconds each answer waits before it starts, as a distant server's would
+        # outlet id → most requests it was answering at one moment (politeness, measured here)
+        self.max_in_flight: Counter[str] = Counter()
+        self._in_flight: Counter[str] = Counter()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fixture = self
         self.host: str = self._httpd.server_address[0]
@@ -114,6 +144,15 @@ class FixtureServer:
         """Undo every ``edit`` (the server is shared by tests); ``faults`` are the caller's to clear."""
         for site in self.sites:
             site.reset()
+
+    def begin_request(self, outlet_id: str) -> None:
+        with self._lock:
+            self._in_flight[outlet_id] += 1
+            self.max_in_flight[outlet_id] = max(self.max_in_flight[outlet_id], self._in_flight[outlet_id])
+
+    def end_request(self, outlet_id: str) -> None:
+        with self._lock:
+            self._in_flight[outlet_id] -= 1
 
     def _record(self, method: str, host: str, path: str, status: int) -> None:
         with self._lock:
