@@ -18,7 +18,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, bindparam, create_engine, event, literal, or_, select, text
+from filelock import FileLock
+from sqlalchemy import Engine, and_, bindparam, create_engine, event, func, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, StatementError
@@ -102,12 +103,39 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x6E657773  # PostgreSQL advisory-lock key of the schema migrations ("news")
+
+
+@contextmanager
+def migration_lock(engine: Engine):
+    """One migration at a time per warehouse, across processes and machines: PostgreSQL's advisory
+    lock, or a lock file beside the SQLite database. Two first runs at once then upgrade once: the
+    second waits, finds the schema at head and does nothing."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield  # one process's private database
+        return
+    with FileLock(f"{database}.migrate.lock"):
+        yield
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    command.downgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.downgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -150,14 +178,38 @@ def save_outlet(engine: Engine, outlet: Outlet) -> None:
 
 
 def start_run(engine: Engine, run_id: str, outlet: Outlet, window: Window) -> None:
+    """Record a run as running; a run started again (after a failure) keeps the counts of the rows
+    its earlier attempt loaded, so that its row agrees with the rows pointing at it."""
     save_outlet(engine, outlet)
     with engine.begin() as connection:
         connection.execute(CrawlRunRow.__table__.delete().where(CrawlRunRow.run_id == run_id,
                                                                   CrawlRunRow.status != "success"))
         connection.execute(CrawlRunRow.__table__.insert().values(
             run_id=run_id, outlet_id=outlet.id, since=window.since, until=window.until,
-            started_at=utc_now(), status="running", dropped={},
+            started_at=utc_now(), status="running", dropped={}, **_loaded_by(connection, run_id),
         ))
+
+
+def _loaded_by(connection, run_id: str) -> dict[str, int]:
+    """What the warehouse's rows say a run inserted and updated."""
+    articles, versions = ArticleRow.__table__, ArticleVersionRow.__table__
+    new = connection.execute(select(func.count()).where(articles.c.first_run_id == run_id)).scalar_one()
+    updated = connection.execute(select(func.count(versions.c.article_id.distinct())).where(
+        versions.c.run_id == run_id, versions.c.version > 1)).scalar_one()
+    return {"articles_new": new, "articles_updated": updated}
+
+
+def resume_run(engine: Engine, run_id: str) -> None:
+    """Mark a failed or interrupted run as running again."""
+    with engine.begin() as connection:
+        connection.execute(CrawlRunRow.__table__.update().where(CrawlRunRow.run_id == run_id).values(
+            status="running", finished_at=None, error_message=None))
+
+
+def run_row(engine: Engine, run_id: str):
+    """The run's row in ``crawl_runs``, or None."""
+    with engine.connect() as connection:
+        return connection.execute(select(CrawlRunRow.__table__).where(CrawlRunRow.run_id == run_id)).first()
 
 
 def finish_run(engine: Engine, run_id: str, status: str, error_message: str | None = None, **counts) -> None:
@@ -517,6 +569,12 @@ def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
     # concurrent load sees the other's links and never waits on a lock while holding this one.
     _take_turns(connection, {article.outlet for article in articles})
     link_translations(connection, articles, run_id)
+    # The run's counts move with its rows, in the same transaction: true at every commit, and a
+    # batch loaded again (a resumed load) adds nothing to them.
+    runs = CrawlRunRow.__table__
+    if inserted or rewrites:
+        connection.execute(runs.update().where(runs.c.run_id == run_id).values(
+            articles_new=runs.c.articles_new + len(inserted), articles_updated=runs.c.articles_updated + len(rewrites)))
     return LoadResult(len(inserted), len(rewrites), len(articles) - len(inserted) - len(rewrites))
 
 
@@ -532,13 +590,16 @@ def _record_fetches(connection, run_id: str, fetches: list[dict]) -> None:
 
 
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = (),
-                  batch_size: int = BATCH_SIZE) -> LoadResult:
+                  batch_size: int | None = None) -> LoadResult:
     """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
     record the run's fetch log. The articles are loaded as they are given.
 
     They go in batches of ``batch_size``, one transaction each, in canonical-URL order. A failing
-    batch is rolled back whole and stops the load with a WarehouseError; earlier batches stay.
+    batch is rolled back whole and stops the load with a WarehouseError; earlier batches stay, and
+    the run's row counts them. The result is the run's (from its row, when it has one): loading the
+    run again after a failure completes it and reports what the whole run did.
     """
+    batch_size = batch_size or BATCH_SIZE
     by_url = {article.canonical_url: article for article in articles}  # one per URL: the last one given
     ordered = [article for _, article in sorted(by_url.items())]
     batches = [ordered[start:start + batch_size] for start in range(0, len(ordered), batch_size)]
@@ -551,14 +612,20 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
                 raise WarehouseError(f"load of run {run_id} rolled back, nothing written: {_reason(exc)}") from exc
             raise WarehouseError(
                 f"load of run {run_id} stopped at batch {number} of {len(batches)}: its {len(batch)} articles rolled "
-                f"back, the {new + updated + unchanged} of earlier batches stay committed and loading the run again "
-                f"completes it: {_reason(exc)}") from exc
+                f"back, the {new + updated + unchanged} of earlier batches stay committed (and counted); "
+                f"`newsetl resume {run_id}` completes it: {_reason(exc)}") from exc
         new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
     if fetches:
         try:
             _write(engine, _record_fetches, run_id, list(fetches))
         except SQLAlchemyError as exc:
             raise WarehouseError(f"load of run {run_id}: articles committed, fetch log rolled back: {_reason(exc)}") from exc
+    with engine.connect() as connection:
+        counted = connection.execute(select(CrawlRunRow.articles_new, CrawlRunRow.articles_updated)
+                                     .where(CrawlRunRow.run_id == run_id)).first()
+    if counted is not None:  # the whole run's, earlier attempts included, not only this call's
+        new, updated = counted
+        unchanged = len(ordered) - new - updated
     log.info("run %s loaded: %d new, %d updated, %d unchanged", run_id, new, updated, unchanged)
     return LoadResult(new, updated, unchanged)
 

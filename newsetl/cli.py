@@ -66,6 +66,22 @@ def reextract(outlet: OutletArg, since: SinceOpt = None, until: UntilOpt = None,
 
 
 @app.command()
+def resume(run_id: Annotated[str, typer.Argument(help="Run id of a failed or interrupted run (crawl_runs.run_id)")],
+           warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+    """Finish a failed or interrupted run under its own id: the stages it did not finish, then the load."""
+    from newsetl.pipeline import resume as resume_run
+
+    settings = load_settings(warehouse)
+    with expected_errors(settings):
+        with stage_progress(err) as progress:
+            summary = resume_run(run_id, settings, progress).to_dict()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+        else:
+            out.print(summary_table([summary]))
+
+
+@app.command()
 def outlets(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False) -> None:
     """List the outlet registry."""
     with expected_errors(load_settings()):

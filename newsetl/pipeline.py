@@ -30,6 +30,8 @@ from models.warehouse import (
     known_articles,
     learn_segments,
     load_articles,
+    resume_run,
+    run_row,
     start_run,
     upgrade,
 )
@@ -194,6 +196,44 @@ def run_outlet(outlet_id: str, window: Window, settings: Settings | None = None,
     try:
         crawl_stage(plan, settings, progress)
         transform_stage(plan, progress)
+        return load_stage(plan)
+    except BaseException as exc:
+        fail_run(plan, exc)
+        raise
+
+
+class CannotResume(ValueError):
+    """The run cannot be resumed; the message says why."""
+
+
+def resume(run_id: str, settings: Settings | None = None, progress: Progress | None = None) -> RunSummary:
+    """Finish a failed or interrupted run under its own id: the stages it has no summary of run
+    again (a crawl from the start, in its own directory), then the load, which skips what the
+    earlier attempt committed. The warehouse ends as if the run had not been interrupted."""
+    settings = settings or load_settings()
+    engine = connect(settings.warehouse_url)
+    try:
+        row = run_row(engine, run_id)
+        if row is None:
+            raise CannotResume(f"no run {run_id!r} in the warehouse (crawl_runs)")
+        if row.status == "success":
+            raise CannotResume(f"run {run_id} finished already: nothing to resume")
+        if run_id.startswith("reextract-"):
+            raise CannotResume(f"run {run_id} is a re-extraction: run `newsetl reextract` again instead")
+        run_dir = settings.runs_dir / row.outlet_id / run_id
+        if not run_dir.is_dir():
+            raise CannotResume(f"run {run_id} has no run directory at {run_dir}: start a new run instead")
+        resume_run(engine, run_id)
+    finally:
+        engine.dispose()
+    plan = RunPlan(row.outlet_id, run_id, str(run_dir), row.since.isoformat() if row.since else None,
+                   row.until.isoformat() if row.until else None, settings.warehouse_url, str(settings.data_dir))
+    try:
+        if not plan.files.crawl_summary.exists():
+            plan.files.transform_summary.unlink(missing_ok=True)  # a new crawl needs a new transform
+            crawl_stage(plan, settings, progress)
+        if not plan.files.transform_summary.exists():
+            transform_stage(plan, progress)
         return load_stage(plan)
     except BaseException as exc:
         fail_run(plan, exc)

@@ -100,6 +100,8 @@ def crawl(
 ) -> CrawlSummary:
     """Crawl one outlet over ``window``; ``known`` maps stored article URLs to their last modification."""
     files = RunDir(run_dir).create()
+    for partial in (files.pages, files.warc, files.fetch_log, files.crawl_stats, files.crawl_summary):
+        partial.unlink(missing_ok=True)  # an interrupted attempt's output: this crawl starts over
     files.known.write_text(json.dumps({url: moment.isoformat() for url, moment in (known or {}).items()}))
     config = {"outlet": outlet_id, "run_id": run_id, "run_dir": str(run_dir),
               "since": window.since.isoformat() if window.since else "",
