@@ -20,8 +20,12 @@ Read from the environment at each ``load_settings()`` call, so tests and Airflow
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from kernel import __version__
 
@@ -67,6 +71,14 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         task_retries=_count("NEWSETL_TASK_RETRIES", default=2),
         run_deadline_hours=_hours_or_off("NEWSETL_RUN_DEADLINE_HOURS", default=6.0),
     )
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password as ``***``: the form a URL is logged, printed or stored in."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy reads: mask anything between "//user:" and "@"
+        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def extra_outlets_dir() -> Path | None:

@@ -28,6 +28,7 @@ from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_att
 from kernel.records import Article
 from kernel.registry import Outlet
 from kernel.rules import utc_now
+from kernel.settings import masked_url
 from kernel.window import Window
 from models.chunks import chunks as _chunks
 from models.tables import (
@@ -56,8 +57,8 @@ class WarehouseError(RuntimeError):
 def _normalize_url(url: str):
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise WarehouseError(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise WarehouseError(f"not a database URL: {masked_url(url)!r} ({exc})") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
     if parsed.drivername not in ("sqlite", "postgresql+psycopg"):

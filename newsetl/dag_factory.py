@@ -52,19 +52,40 @@ def warehouse_url_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str | Non
         conn = Connection.get(conn_id)
     except AirflowNotFoundException:
         return None
+    return connection_url(conn)
+
+
+def connection_url(conn) -> str:
+    """The SQLAlchemy URL of an Airflow connection: its ``extra.sqlalchemy_url``, or a postgres
+    connection's parts, escaped (a password may hold ``@``, ``/`` or ``:``)."""
+    from sqlalchemy.engine import URL
+
     url = conn.extra_dejson.get("sqlalchemy_url")
     if url:
         return url
     if conn.conn_type in ("postgres", "postgresql"):
-        auth = f"{conn.login or ''}{':' + conn.password if conn.password else ''}"
-        return f"postgresql+psycopg://{auth}{'@' if auth else ''}{conn.host}:{conn.port or 5432}/{conn.schema or ''}"
-    raise ValueError(f"connection {conn_id!r} of type {conn.conn_type!r}: set extra.sqlalchemy_url")
+        return URL.create("postgresql+psycopg", username=conn.login or None, password=conn.password or None,
+                          host=conn.host or None, port=conn.port or 5432,
+                          database=conn.schema or None).render_as_string(hide_password=False)
+    raise ValueError(f"connection {conn.conn_id!r} of type {conn.conn_type!r}: set extra.sqlalchemy_url")
+
+
+def _warehouse_url() -> str:
+    return load_settings(warehouse_url_from_connection()).warehouse_url
+
+
+def _plan_to_xcom(plan) -> dict:
+    """The plan as XCom stores it (in Airflow's database, shown in its UI): the password masked."""
+    from kernel.settings import masked_url
+
+    return {**plan.to_dict(), "warehouse_url": masked_url(plan.warehouse_url)}
 
 
 def _plan_from_xcom(plan: dict):
+    """The plan with the warehouse URL read again from the connection, password included."""
     from kernel.records import RunPlan
 
-    return RunPlan(**plan)
+    return RunPlan(**{**plan, "warehouse_url": _warehouse_url()})
 
 
 def _failing_run(plan: dict):
@@ -110,14 +131,14 @@ def build_outlet_dag(outlet: Outlet):
             settings = load_settings(warehouse_url_from_connection())
             window = Window(context["data_interval_start"], context["data_interval_end"])
             run_id = f"{outlet.id}__{context['dag_run'].run_id}"
-            return plan_run(outlet.id, window, settings, run_id).to_dict()
+            return _plan_to_xcom(plan_run(outlet.id, window, settings, run_id))
 
         @task(pool=CRAWL_POOL)
         def crawl(plan: dict) -> dict:
             from kernel.settings import load_settings
             from newsetl.pipeline import check_crawl, crawl_stage
 
-            settings = load_settings(plan["warehouse_url"])
+            settings = load_settings(_warehouse_url())
             with _failing_run(plan):
                 return check_crawl(crawl_stage(_plan_from_xcom(plan), settings), settings.max_error_rate)
 
@@ -139,7 +160,7 @@ def build_outlet_dag(outlet: Outlet):
         def quality(plan: dict, loaded: dict) -> dict:
             from newsetl.quality import enforce, run_quality_checks
 
-            return enforce(run_quality_checks(plan["warehouse_url"], plan["run_id"]))
+            return enforce(run_quality_checks(_warehouse_url(), plan["run_id"]))
 
         planned = plan()
         quality(planned, load(planned, extract(planned, crawl(planned))))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kernel.settings import load_settings
+from kernel.settings import load_settings, masked_url
 from newsetl.console import WarehouseOpt, err, expected_errors, out
 
 
@@ -51,7 +51,7 @@ def airflow_local(
             components = local.start(env)
             local.wait_until_healthy(env["AIRFLOW__API__BASE_URL"], components)
             err.print(f"Airflow UI: {env['AIRFLOW__API__BASE_URL']}  login: {local.ADMIN_USER} / {password}\n"
-                      f"warehouse: {settings.warehouse_url}\nlogs: {home / 'logs'}\nCtrl-C stops everything.",
+                      f"warehouse: {masked_url(settings.warehouse_url)}\nlogs: {home / 'logs'}\nCtrl-C stops everything.",
                       highlight=False, soft_wrap=True)
             while True:
                 local.check_running(components)

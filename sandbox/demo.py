@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import text
 
 from kernel.registry import load_registry
-from kernel.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings, masked_url
 from kernel.window import Window
 from models.syndication import refresh_clusters
 from models.warehouse import connect
@@ -54,7 +54,7 @@ def run_demo(settings: Settings, out: Console, err: Console) -> None:
         os.environ["NEWSETL_REPLAY_URL"] = server.url  # also seen by the crawl subprocess
         settings = load_settings(settings.warehouse_url)
         err.print(f"fixture outlets served on {server.url}", highlight=False)
-        err.print(f"warehouse: {settings.warehouse_url}", highlight=False, soft_wrap=True)
+        err.print(f"warehouse: {masked_url(settings.warehouse_url)}", highlight=False, soft_wrap=True)
         summaries = []
         for outlet_id in fixture_outlets():
             with stage_progress(err) as progress:
@@ -67,6 +67,6 @@ def run_demo(settings: Settings, out: Console, err: Console) -> None:
     out.print(summary_table(summaries))
     out.print(f"syndication clusters: {clusters['clusters']} (of {clusters['articles']} articles compared)")
     out.print(_query_table(settings, LATEST_QUERY))
-    out.print(f"\nQuery the warehouse yourself ({settings.warehouse_url}), for example:\n", soft_wrap=True)
+    out.print(f"\nQuery the warehouse yourself ({masked_url(settings.warehouse_url)}), for example:\n", soft_wrap=True)
     out.print(EXAMPLE_QUERY + ";\n", highlight=False, soft_wrap=True)
     out.print(_query_table(settings, EXAMPLE_QUERY))
