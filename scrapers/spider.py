@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -38,7 +38,7 @@ API_PAGE_SIZE = 100  # WordPress's maximum per_page
 
 def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
     """RFC 822 (RSS) or ISO 8601 (Atom, sitemaps, WordPress *_gmt) → aware datetime, None if unreadable."""
-    if not text:
+    if not text or not isinstance(text, str):
         return None
     text = text.strip()
     try:
@@ -102,6 +102,11 @@ class OutletSpider(scrapy.Spider):
     def _drop(self, reason: str, url: str) -> None:
         self.crawler.stats.inc_value(DROP_STAT.format(reason))
         self.logger.info("dropped %s: %s", reason, url)
+
+    def _unreadable(self, response, what: str) -> None:
+        """A discovery document that cannot be read: counted and logged; the other sources go on."""
+        self.crawler.stats.inc_value("newsetl/discovery/unreadable")
+        self.logger.warning("unreadable %s at %s", what, response.url)
 
     def closed(self, reason: str) -> None:
         self.crawler.stats.set_value("newsetl/unchanged_not_fetched", len(self._unchanged - self._scheduled))
@@ -217,13 +222,16 @@ class OutletSpider(scrapy.Spider):
         try:
             posts = json.loads(response.text)
             entries = [(p["link"], parse_date(p.get("date_gmt")), parse_date(p.get("modified_gmt"))) for p in posts]
-        except (ValueError, TypeError, KeyError) as exc:
-            self.logger.warning("WordPress API answer unreadable at %s: %s", response.url, exc)
+            if not all(isinstance(link, str) for link, _, _ in entries):
+                raise TypeError("a post's link is not a string")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self._unreadable(response, f"WordPress API answer: {exc}")
             yield from self._fallback(edition)
             return
         self.crawler.stats.inc_value("newsetl/discovery/api_posts", len(entries))
         yield from self._consider_all(entries, edition)
-        total_pages = int(response.headers.get("X-WP-TotalPages", b"0") or 0)
+        pages = response.headers.get("X-WP-TotalPages", b"0") or b"0"
+        total_pages = int(pages) if pages.isdigit() else 0
         if entries and (page < total_pages or (not total_pages and len(entries) == API_PAGE_SIZE)):
             yield self._api_request(edition, page + 1, response.meta["field"])
 
@@ -243,12 +251,29 @@ class OutletSpider(scrapy.Spider):
         for line in response.text.splitlines():
             key, _, value = line.partition(":")
             if key.strip().lower() == "sitemap" and value.strip():
-                yield self._request(value.strip(), self.parse_sitemap, "sitemap")
+                yield from self._sitemap_request(response, value)
+
+    def _sitemap_request(self, response, location: str):
+        """A request for a sitemap named in ``response`` (robots.txt, a sitemap index), if it is a web URL."""
+        url = response.urljoin(location.strip())
+        if url == response.url:  # an index naming itself would be fetched once anyway: say so
+            self._unreadable(response, "sitemap index that lists itself")
+        elif urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
+            yield self._request(url, self.parse_sitemap, "sitemap")
+        else:
+            self._unreadable(response, f"sitemap location {location.strip()[:100]!r}")
 
     def parse_sitemap(self, response, edition: Edition | None = None):
         body = response.body
         if body[:2] == b"\x1f\x8b":
-            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            try:
+                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            except (OSError, ValueError, EOFError) as exc:  # a broken archive, or one inflating past the cap
+                self._unreadable(response, f"gzipped sitemap: {type(exc).__name__}: {exc}")
+                return
+        if not body.strip():
+            self._unreadable(response, "empty sitemap")
+            return
         selector = Selector(body=body, type="xml")
         selector.remove_namespaces()
         for child in selector.xpath("/sitemapindex/sitemap"):
@@ -257,7 +282,7 @@ class OutletSpider(scrapy.Spider):
                 continue  # nothing in that sitemap changed since the window began
             location = child.xpath("loc/text()").get()
             if location:
-                yield self._request(location.strip(), self.parse_sitemap, "sitemap")
+                yield from self._sitemap_request(response, location)
         entries = [(url.xpath("loc/text()").get(),
                     parse_date(url.xpath("news/publication_date/text()").get()),
                     parse_date(url.xpath("lastmod/text()").get()))
