@@ -51,6 +51,14 @@ def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
     return in_zone(moment) if assume_utc else moment
 
 
+def _joined(response, href: str) -> str | None:
+    """``href`` made absolute against the response, or None when it is no URL (an invalid IPv6 host …)."""
+    try:
+        return response.urljoin(href.strip())
+    except ValueError:
+        return None
+
+
 def failure_reason(failure: Failure) -> tuple[str, str]:
     """(reason, detail) of a failed request: the name of its counter, and what happened."""
     error, text = failure.value, str(failure.value)
@@ -183,6 +191,13 @@ class OutletSpider(scrapy.Spider):
         publication date lies: that is an edit to record, not a new article.
         """
         url = url.strip()
+        try:
+            scrapy.Request(url)  # a string Scrapy cannot request goes no further
+        except ValueError:
+            if url not in self._judged:
+                self._judged.add(url)
+                self._drop("not-article", url[:200])
+            return None
         if url in self._scheduled:
             return None
         first_time = url not in self._judged
@@ -244,7 +259,7 @@ class OutletSpider(scrapy.Spider):
             link = item.xpath("link/text()").get() or item.xpath("link/@href").get()
             published = parse_date(item.xpath("pubDate/text() | published/text()").get())
             modified = parse_date(item.xpath("updated/text()").get())
-            entries.append((response.urljoin(link.strip()) if link else None, published, modified))
+            entries.append((_joined(response, link) if link else None, published, modified))
         yield from self._consider_all(entries, edition)
 
     def parse_robots(self, response):
@@ -255,13 +270,17 @@ class OutletSpider(scrapy.Spider):
 
     def _sitemap_request(self, response, location: str):
         """A request for a sitemap named in ``response`` (robots.txt, a sitemap index), if it is a web URL."""
-        url = response.urljoin(location.strip())
-        if url == response.url:  # an index naming itself would be fetched once anyway: say so
-            self._unreadable(response, "sitemap index that lists itself")
-        elif urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
-            yield self._request(url, self.parse_sitemap, "sitemap")
-        else:
-            self._unreadable(response, f"sitemap location {location.strip()[:100]!r}")
+        try:
+            url = response.urljoin(location.strip())
+            if url == response.url:  # an index naming itself would be fetched once anyway: say so
+                self._unreadable(response, "sitemap index that lists itself")
+                return
+            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
+                yield self._request(url, self.parse_sitemap, "sitemap")
+                return
+        except ValueError:  # not a URL at all (Scrapy and urllib refuse it)
+            pass
+        self._unreadable(response, f"sitemap location {location.strip()[:100]!r}")
 
     def parse_sitemap(self, response, edition: Edition | None = None):
         body = response.body
@@ -296,7 +315,7 @@ class OutletSpider(scrapy.Spider):
         cards = response.css(self.outlet.discovery.listing_card)
         entries = []
         for card in cards:
-            links = [response.urljoin(h) for h in card.css("a::attr(href)").getall()]
+            links = [link for h in card.css("a::attr(href)").getall() if (link := _joined(response, h))]
             url = next((link for link in links if self.outlet.is_article_url(link)), None)
             if url:
                 entries.append((url, parse_date(card.css("time::attr(datetime)").get()), None))
@@ -308,7 +327,12 @@ class OutletSpider(scrapy.Spider):
             return
         next_page = response.css("a.next::attr(href), a[rel=next]::attr(href), link[rel=next]::attr(href)").get()
         if next_page:
-            yield self._request(response.urljoin(next_page), self.parse_listing, "listing", edition)
+            try:
+                next_request = self._request(response.urljoin(next_page), self.parse_listing, "listing", edition)
+            except ValueError:
+                self._unreadable(response, f"listing's next page {next_page[:100]!r}")
+                return
+            yield next_request
 
     def parse_article(self, response, listed: datetime | None, edition: Edition, known: bool = False):
         self.crawler.stats.inc_value("newsetl/article_pages_fetched")

@@ -100,8 +100,11 @@ def test_a_failing_batch_leaves_nothing_of_itself_and_loading_again_completes_th
         assert set(connection.execute(select(ArticleRow.title)).scalars()) == {"Story 1", "Story 2"}
         assert connection.execute(select(func.count()).select_from(ArticleVersionRow)).scalar_one() == 2
 
+    with engine.connect() as connection:  # the run's row counts what its committed batch inserted
+        assert connection.execute(select(CrawlRunRow.articles_new).where(CrawlRunRow.run_id == "run-1")).scalar() == 2
+
     rerun = load_articles(engine, articles, "run-1", batch_size=2)
-    assert (rerun.new, rerun.updated, rerun.unchanged) == (3, 0, 2)
+    assert (rerun.new, rerun.updated, rerun.unchanged) == (5, 0, 0)  # the whole run's, the first attempt included
     again = load_articles(engine, list(reversed(articles)), "run-2", batch_size=3)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
     with engine.connect() as connection:
