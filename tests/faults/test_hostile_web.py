@@ -80,7 +80,7 @@ def network_scenarios(replay_url: str) -> dict:
     add("403 forbidden", "blocked", lambda a: hostile.answer(403, b"<h1>Forbidden</h1>"))
     for vendor, body in CHALLENGES.items():
         add(f"200 challenge page ({vendor})", "blocked", lambda a, body=body: hostile.answer(200, body))
-    add("503 with cf-mitigated: challenge", "blocked",
+    add("403 with cf-mitigated: challenge", "blocked",
         lambda a: hostile.answer(403, b"", cf_mitigated="challenge"))
     add("connection reset", "fetch-error", lambda a: hostile.reset())
     add("body cut off half-way", "fetch-error", lambda a: hostile.truncated(page(a).encode()))
