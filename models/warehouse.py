@@ -183,11 +183,13 @@ def start_run(engine: Engine, run_id: str, outlet: Outlet, window: Window) -> No
     its earlier attempt loaded, so that its row agrees with the rows pointing at it."""
     save_outlet(engine, outlet)
     with engine.begin() as connection:
-        connection.execute(CrawlRunRow.__table__.delete().where(CrawlRunRow.run_id == run_id,
-                                                                  CrawlRunRow.status != "success"))
+        earlier = connection.execute(CrawlRunRow.__table__.delete().where(CrawlRunRow.run_id == run_id,
+                                                                            CrawlRunRow.status != "success"))
+        # Only a run started again can have rows already: a new run is spared two scans of the warehouse.
+        counts = _loaded_by(connection, run_id) if earlier.rowcount else {}
         connection.execute(CrawlRunRow.__table__.insert().values(
             run_id=run_id, outlet_id=outlet.id, since=window.since, until=window.until,
-            started_at=utc_now(), status="running", dropped={}, **_loaded_by(connection, run_id),
+            started_at=utc_now(), status="running", dropped={}, **counts,
         ))
 
 
