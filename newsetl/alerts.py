@@ -96,11 +96,6 @@ class RunAlertNotifier(BaseNotifier):
 
     def notify(self, context) -> None:
         alert = describe(context, self.event)
-        if self.event == "deadline_missed" and alert["run_type"] != "scheduled":
-            # The deadline counts from the logical date: a backfill or manual run of a past day is
-            # "late" from the start. The deadline is the daily run's.
-            log.info("deadline of a %s run passed, not alerted: %s", alert["run_type"], alert["summary"])
-            return
         target = alert_target()
         if target is None:
             log.error("news alert: %s", alert["summary"])

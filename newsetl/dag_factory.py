@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, dag, get_current_context, task
+from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kernel.registry import Outlet, load_registry
 from kernel.settings import load_settings
+from newsetl.airflow_plugin import ScheduledRunLogicalDate
 from newsetl.alerts import RunAlertNotifier
 
 DAILY_AT_MIDNIGHT = "0 0 * * *"
@@ -30,12 +31,13 @@ def default_args() -> dict:
 
 
 def run_deadline() -> DeadlineAlert | None:
-    """A daily run must finish NEWSETL_RUN_DEADLINE_HOURS (default 6; "off": no deadline) after its
-    data interval ends, i.e. a day and that many hours after its logical date (the interval's start)."""
+    """A scheduled daily run must finish NEWSETL_RUN_DEADLINE_HOURS (default 6; "off": no deadline) after
+    its data interval ends, i.e. a day and that many hours after its logical date (the interval's start).
+    Manual and backfill runs have no deadline."""
     hours = load_settings().run_deadline_hours
     if hours is None:
         return None
-    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(days=1, hours=hours),
+    return DeadlineAlert(reference=ScheduledRunLogicalDate(), interval=timedelta(days=1, hours=hours),
                          callback=AsyncCallback(RunAlertNotifier, kwargs={"event": "deadline_missed"}),
                          name="daily run finished")
 

@@ -80,8 +80,40 @@ def test_dag_folder_imports_one_dag_per_outlet(airflow_env):
     assert found["outlets"] == found["refresh_on"] == [WAREHOUSE_ARTICLES.name]
     assert found["callbacks"] == ["RunAlertNotifier"]
     # Due at the end of the day's interval (a day after the logical date) plus the default 6 hours.
-    assert found["deadline"] == ["DagRunLogicalDateDeadline", 30 * 3600, "newsetl.alerts.RunAlertNotifier",
+    assert found["deadline"] == ["ScheduledRunLogicalDate", 30 * 3600, "newsetl.alerts.RunAlertNotifier",
                                  {"event": "deadline_missed"}]
+
+
+def test_only_a_scheduled_run_gets_the_daily_deadline(airflow_env, tmp_path):
+    # Runs created the way the scheduler, the trigger dialog and a backfill create them: a manual or
+    # backfill run of a past day is past the daily deadline from the start, so it must get none
+    # (the UI would show it as missed).
+    env = {**airflow_env, "AIRFLOW_HOME": str(tmp_path)}
+    for command in (["db", "migrate"], ["dags", "reserialize"]):
+        subprocess.run([AIRFLOW, *command], env=env, check=True, capture_output=True, timeout=300)
+    found = _python(
+        "import json\n"
+        "from datetime import datetime, timedelta, timezone\n"
+        "from sqlalchemy import select\n"
+        "from airflow.models import DagRun\n"
+        "from airflow.models.dagbag import DBDagBag\n"
+        "from airflow.models.deadline import Deadline\n"
+        "from airflow.utils.session import create_session\n"
+        "from airflow.utils.state import DagRunState\n"
+        "from airflow.utils.types import DagRunTriggeredByType, DagRunType\n"
+        "with create_session() as session:\n"
+        "    dag = DBDagBag().get_latest_version_of_dag('news_slobodenpecat', session=session)\n"
+        "    for days, run_type in enumerate((DagRunType.SCHEDULED, DagRunType.MANUAL, DagRunType.BACKFILL_JOB)):\n"
+        "        start = datetime(2026, 11, 20, 23, tzinfo=timezone.utc) + timedelta(days=days)\n"
+        "        dag.create_dagrun(run_id=f'{run_type.value}-{days}', logical_date=start,\n"
+        "                          data_interval=(start, start + timedelta(days=1)), run_after=start + timedelta(days=1),\n"
+        "                          run_type=run_type, triggered_by=DagRunTriggeredByType.TEST,\n"
+        "                          state=DagRunState.QUEUED, session=session)\n"
+        "    session.flush()\n"
+        "    runs = session.execute(select(DagRun.run_id, Deadline.deadline_time)\n"
+        "                           .outerjoin(Deadline, Deadline.dagrun_id == DagRun.id)).all()\n"
+        "print(json.dumps({run_id: due and due.isoformat() for run_id, due in runs}))", env)
+    assert found == {"scheduled-0": "2026-11-22T05:00:00+00:00", "manual-1": None, "backfill-2": None}
 
 
 HEAVY_MODULES = ("scrapy", "twisted", "trafilatura", "langdetect", "pandas", "alembic", "models", "transforms",
