@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from kernel.window import Window
 
@@ -184,20 +183,25 @@ class RunPlan(_Plain):
     since: str | None
     until: str | None
     warehouse_url: str
-    data_dir: str
+    data_dir: str  # the run storage (NEWSETL_DATA_DIR): a local path or a URL
 
     @property
     def archive_prefix(self) -> str:
         """The run directory relative to the data directory: where lineage points."""
-        return f"{Path(self.run_dir).relative_to(self.data_dir).as_posix()}/"
+        from kernel.storage import relative_to
+
+        return f"{relative_to(self.run_dir, self.data_dir)}/"
 
     @property
     def window(self) -> Window:
         return Window(*(datetime.fromisoformat(v) if v else None for v in (self.since, self.until)))
 
     @property
-    def path(self) -> Path:
-        return Path(self.run_dir)
+    def path(self):
+        """The run directory (a ``UPath``; a ``pathlib.Path`` when local)."""
+        from kernel.storage import location_path
+
+        return location_path(self.run_dir)
 
     @property
     def files(self):

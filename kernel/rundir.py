@@ -1,4 +1,5 @@
-"""The run directory: everything one run stages on disk, under ``<data dir>/runs/<outlet>/<run id>/``.
+"""The run directory: everything one run stages, under ``<data dir>/runs/<outlet>/<run id>/`` in run
+storage (``kernel.storage``: a local directory or an object store).
 
 | file | written by | read by |
 |---|---|---|
@@ -37,7 +38,7 @@ def safe_run_id(text: str) -> str:
 
 @dataclass(frozen=True)
 class RunDir:
-    path: Path
+    path: Path  # or a remote UPath: every file is read and written through the path's own methods
 
     known = property(lambda self: self.path / "known.json")
     crawl_config = property(lambda self: self.path / "crawl_config.json")
@@ -54,7 +55,8 @@ class RunDir:
     WARC_NAME = "archive.warc.gz"  # RawPage.warc_file names it relative to the run directory
 
     def create(self) -> RunDir:
-        self.path.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.path, Path):  # an object store has no directories
+            self.path.mkdir(parents=True, exist_ok=True)
         return self
 
     def read_pages(self) -> list[RawPage]:

@@ -4,7 +4,9 @@ Read from the environment at each ``load_settings()`` call, so tests and Airflow
 
 | variable | default | meaning |
 |---|---|---|
-| NEWSETL_DATA_DIR | ~/.local/share/newsetl | staged runs, logs and the default SQLite warehouse |
+| NEWSETL_DATA_DIR | ~/.local/share/newsetl | staged runs, their WARC archive, logs, the default SQLite warehouse |
+| | | or a URL (``s3://bucket/prefix``): the runs are kept there, the rest in NEWSETL_WORK_DIR |
+| NEWSETL_WORK_DIR | ~/.local/share/newsetl | with a URL data dir: logs, crawls until uploaded, SQLite warehouse |
 | NEWSETL_WAREHOUSE_URL | sqlite:///<data dir>/warehouse.db | SQLAlchemy URL of the warehouse |
 | NEWSETL_REPLAY_URL | unset | send every outlet request to this server (fixture replay) |
 | NEWSETL_CONTACT_URL | the project's home page | contact given in the crawler's User-Agent |
@@ -34,7 +36,8 @@ DEFAULT_CONTACT_URL = "https://github.com/news-etl/news-etl"
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
+    data_dir: Path  # local: logs, crawls in progress, the default SQLite warehouse
+    run_store: str  # where runs are kept (kernel.storage): NEWSETL_DATA_DIR's path or URL
     warehouse_url: str
     replay_url: str | None
     user_agent: str
@@ -45,8 +48,11 @@ class Settings:
     run_deadline_hours: float | None = 6.0  # None: no deadline
 
     @property
-    def runs_dir(self) -> Path:
-        return self.data_dir / "runs"
+    def runs_dir(self):
+        """The runs' root in run storage (a ``UPath``; a ``pathlib.Path`` when local)."""
+        from kernel.storage import location_path
+
+        return location_path(self.run_store) / "runs"
 
 
 def default_data_dir() -> Path:
@@ -57,11 +63,20 @@ def default_data_dir() -> Path:
 def load_settings(warehouse_url: str | None = None) -> Settings:
     """The settings from the environment; ``warehouse_url`` wins over NEWSETL_WAREHOUSE_URL.
     A malformed value raises a ValueError that names the variable and what it takes."""
-    data_dir = Path(_text("NEWSETL_DATA_DIR") or default_data_dir()).expanduser().resolve()
+    from kernel.storage import check_location, is_url
+
+    location = check_location(_text("NEWSETL_DATA_DIR") or str(default_data_dir()))
+    if is_url(location):
+        run_store = location
+        data_dir = Path(_text("NEWSETL_WORK_DIR") or default_data_dir()).expanduser().resolve()
+    else:
+        data_dir = Path(location).expanduser().resolve()
+        run_store = str(data_dir)
     url = warehouse_url or _text("NEWSETL_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.db'}"
     contact = _text("NEWSETL_CONTACT_URL") or DEFAULT_CONTACT_URL
     return Settings(
         data_dir=data_dir,
+        run_store=run_store,
         warehouse_url=url,
         replay_url=_text("NEWSETL_REPLAY_URL"),
         user_agent=f"news-etl/{__version__} (+{contact})",

@@ -16,9 +16,19 @@ from rich.table import Table
 
 from kernel.registry import get_outlet, load_registry, outlet_for_url
 from kernel.rules import utc_now
-from kernel.settings import load_settings
 from kernel.window import Window, parse_bound
-from newsetl.console import JsonOpt, OutletArg, SinceOpt, UntilOpt, WarehouseOpt, err, expected_errors, log, out
+from newsetl.console import (
+    JsonOpt,
+    OutletArg,
+    SinceOpt,
+    UntilOpt,
+    WarehouseOpt,
+    err,
+    expected_errors,
+    log,
+    out,
+    settings_or_exit,
+)
 from newsetl.display import stage_progress, summary_table
 
 app = typer.Typer(help="news-etl: crawl news outlets into a SQL warehouse.", no_args_is_help=True,
@@ -35,7 +45,7 @@ def _window(outlet_id: str, since: str | None, until: str | None) -> Window:
 def _run_and_report(job, outlet: str, since: str | None, until: str | None, warehouse: str | None,
                     as_json: bool) -> None:
     """Run ``job(outlet, window, settings, progress)`` with progress shown; print its summary."""
-    settings = load_settings(warehouse)
+    settings = settings_or_exit(warehouse)
     with expected_errors(settings):
         window = _window(outlet, since, until)
         with stage_progress(err) as progress:
@@ -71,7 +81,7 @@ def resume(run_id: Annotated[str, typer.Argument(help="Run id of a failed or int
     """Finish a failed or interrupted run under its own id: the stages it did not finish, then the load."""
     from newsetl.pipeline import resume as resume_run
 
-    settings = load_settings(warehouse)
+    settings = settings_or_exit(warehouse)
     with expected_errors(settings):
         with stage_progress(err) as progress:
             summary = resume_run(run_id, settings, progress).to_dict()
@@ -84,7 +94,7 @@ def resume(run_id: Annotated[str, typer.Argument(help="Run id of a failed or int
 @app.command()
 def outlets(as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False) -> None:
     """List the outlet registry."""
-    with expected_errors(load_settings()):
+    with expected_errors(settings_or_exit()):
         registry = load_registry()
         if as_json:
             print(json.dumps([o.model_dump() for o in registry.values()], ensure_ascii=False))
@@ -125,7 +135,7 @@ def extract(
     from kernel.records import Article, Drop, Lineage
     from transforms.article import page_to_article
 
-    with expected_errors(load_settings()):
+    with expected_errors(settings_or_exit()):
         if not manifest.is_file():
             raise FileNotFoundError(f"manifest not found: {manifest}")
         entries = _read_manifest(manifest)
@@ -171,7 +181,7 @@ def _warehouse(warehouse: str | None):
     """The configured warehouse's engine, for one command: its errors end as one line, it is disposed after."""
     from models.warehouse import connect
 
-    settings = load_settings(warehouse)
+    settings = settings_or_exit(warehouse)
     with expected_errors(settings):
         engine = connect(settings.warehouse_url)
         try:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from kernel.registry import RegistryError
-from kernel.settings import Settings
+from kernel.settings import Settings, load_settings
 from models.warehouse import WarehouseError
 from scrapers.crawl import CrawlFailed
 
@@ -44,6 +44,15 @@ def expected_errors(settings: Settings):
         log.exception("command failed")
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         err.print(f"[dim]details: {log_path}[/]", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def settings_or_exit(warehouse_url: str | None = None) -> Settings:
+    """The settings; a malformed ``NEWSETL_*`` value ends the command as one readable line, exit code 1."""
+    try:
+        return load_settings(warehouse_url)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -22,6 +22,7 @@ from kernel.registry import get_outlet
 from kernel.rules import utc_now
 from kernel.rundir import new_run_id, safe_run_id
 from kernel.settings import Settings, load_settings
+from kernel.storage import is_local, location_path, storage_errors, upload_files
 from kernel.window import Window
 from models.warehouse import (
     archived_articles,
@@ -54,12 +55,12 @@ def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | N
         start_run(engine, run_id, outlet, window)
     finally:
         engine.dispose()
-    run_dir = settings.runs_dir / outlet_id / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return RunPlan(outlet_id, run_id, str(run_dir),
+    plan = RunPlan(outlet_id, run_id, str(settings.runs_dir / outlet_id / run_id),
                    window.since.isoformat() if window.since else None,
                    window.until.isoformat() if window.until else None,
-                   settings.warehouse_url, str(settings.data_dir))
+                   settings.warehouse_url, settings.run_store)
+    plan.files.create()
+    return plan
 
 
 def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = None) -> dict:
@@ -68,9 +69,19 @@ def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = N
         known = known_articles(engine, plan.outlet)  # crawl state lives in the warehouse
     finally:
         engine.dispose()
-    summary = crawl(plan.outlet, plan.window, plan.run_id, plan.path, settings,
-                    on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
-    return plan.files.write_summary(plan.files.crawl_summary, summary.to_dict())
+    # Scrapy writes to local files: with remote run storage the crawl runs in the work directory
+    # and its files are uploaded when it ends (also when it fails: the log says why).
+    local_dir = plan.path if is_local(plan.path) else settings.data_dir / "crawls" / plan.outlet / plan.run_id
+    with storage_errors(plan.data_dir):
+        try:
+            summary = crawl(plan.outlet, plan.window, plan.run_id, local_dir, settings,
+                            on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
+        finally:
+            if local_dir != plan.path and local_dir.is_dir():
+                sent = upload_files(local_dir, plan.path)
+                log.info("uploaded the crawl of %s to %s (%d bytes)", plan.run_id, plan.run_dir, sent)
+                shutil.rmtree(local_dir)
+        return plan.files.write_summary(plan.files.crawl_summary, summary.to_dict())  # last: the crawl is complete
 
 
 def check_crawl(crawled: dict, max_error_rate: float) -> dict:
@@ -84,9 +95,12 @@ def check_crawl(crawled: dict, max_error_rate: float) -> dict:
     return {**crawled, "error_rate": round(rate, 4)}
 
 
-def read_archived_page(data_dir: Path, page: PageRef) -> tuple[bytes, dict[str, str]]:
-    """A page's bytes and headers from the raw archive its lineage points at (under ``data_dir``)."""
-    body, content_type = read_warc_response(data_dir / page.lineage.warc_file, page.lineage.warc_offset)
+def read_archived_page(data_dir: str, page: PageRef) -> tuple[bytes, dict[str, str]]:
+    """A page's bytes and headers from the raw archive its lineage points at (under the run storage
+    ``data_dir``, a path or a URL: one record is read, not the archive)."""
+    with storage_errors(data_dir):
+        body, content_type = read_warc_response(location_path(data_dir) / page.lineage.warc_file,
+                                                page.lineage.warc_offset)
     return body, ({"Content-Type": content_type} if content_type else {})
 
 
@@ -105,7 +119,7 @@ def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progr
                label: str, workers: int | None = None) -> tuple[list[Article], list[dict]]:
     """The pages through the one path to an article: the articles, and each drop with its URL."""
     articles, drops = [], []
-    outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, Path(plan.data_dir)), window, workers)
+    outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, plan.data_dir), window, workers)
     for done, (page, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, Drop):
             drops.append({"url": page.url, "reason": outcome.reason, "detail": outcome.detail})
@@ -133,34 +147,36 @@ def with_drop_reasons(fetches: list[dict], drops: list[dict]) -> list[dict]:
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: int | None = None) -> dict:
     """Extract and transform the run's staged pages into ``articles.jsonl``: what the load loads."""
-    pages = [PageRef(page.url, Lineage(page.run_id, page.fetched_at, page.edition,
-                                       f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
-             for page in plan.files.read_pages()]
-    articles, drops = _transform(plan, pages, plan.window, progress, "extract", workers)
-    engine = connect(plan.warehouse_url)
-    try:
-        articles = without_learned_boilerplate(engine, articles)
-    finally:
-        engine.dispose()
-    with plan.files.articles.open("w", encoding="utf-8") as out:
-        for article in articles:
-            out.write(article.to_json_line() + "\n")
-    with plan.files.drops.open("w", encoding="utf-8") as out:
-        for drop in drops:
-            out.write(json.dumps(drop, ensure_ascii=False) + "\n")
-    summary = TransformSummary(articles=len(articles), dropped=dict(Counter(drop["reason"] for drop in drops)))
-    log.info("transformed %s: %s", plan.path, summary)
-    return plan.files.write_summary(plan.files.transform_summary, summary.to_dict())
+    with storage_errors(plan.data_dir):
+        pages = [PageRef(page.url, Lineage(page.run_id, page.fetched_at, page.edition,
+                                           f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
+                 for page in plan.files.read_pages()]
+        articles, drops = _transform(plan, pages, plan.window, progress, "extract", workers)
+        engine = connect(plan.warehouse_url)
+        try:
+            articles = without_learned_boilerplate(engine, articles)
+        finally:
+            engine.dispose()
+        with plan.files.articles.open("w", encoding="utf-8") as out:
+            for article in articles:
+                out.write(article.to_json_line() + "\n")
+        with plan.files.drops.open("w", encoding="utf-8") as out:
+            for drop in drops:
+                out.write(json.dumps(drop, ensure_ascii=False) + "\n")
+        summary = TransformSummary(articles=len(articles), dropped=dict(Counter(drop["reason"] for drop in drops)))
+        log.info("transformed %s: %s", plan.path, summary)
+        return plan.files.write_summary(plan.files.transform_summary, summary.to_dict())
 
 
 def load_stage(plan: RunPlan) -> RunSummary:
     files = plan.files
-    crawled = CrawlSummary(**files.read_summary(files.crawl_summary))
-    transformed = TransformSummary(**files.read_summary(files.transform_summary))
+    with storage_errors(plan.data_dir):
+        crawled = CrawlSummary(**files.read_summary(files.crawl_summary))
+        transformed = TransformSummary(**files.read_summary(files.transform_summary))
+        articles, fetches = files.read_articles(), with_drop_reasons(files.read_fetch_log(), files.read_drops())
     engine = connect(plan.warehouse_url)
     try:
-        loaded = load_articles(engine, files.read_articles(), plan.run_id,
-                               with_drop_reasons(files.read_fetch_log(), files.read_drops()))
+        loaded = load_articles(engine, articles, plan.run_id, fetches)
         dropped = Counter(crawled.dropped) + Counter(transformed.dropped)
         summary = RunSummary(
             outlet=plan.outlet, run_id=plan.run_id, since=plan.since, until=plan.until,
@@ -220,19 +236,21 @@ def resume(run_id: str, settings: Settings | None = None, progress: Progress | N
             raise CannotResume(f"run {run_id} finished already: nothing to resume")
         if run_id.startswith("reextract-"):
             raise CannotResume(f"run {run_id} is a re-extraction: run `newsetl reextract` again instead")
-        run_dir = settings.runs_dir / row.outlet_id / run_id
-        if not run_dir.is_dir():
-            raise CannotResume(f"run {run_id} has no run directory at {run_dir}: start a new run instead")
         resume_run(engine, run_id)
     finally:
         engine.dispose()
-    plan = RunPlan(row.outlet_id, run_id, str(run_dir), row.since.isoformat() if row.since else None,
-                   row.until.isoformat() if row.until else None, settings.warehouse_url, str(settings.data_dir))
+    plan = RunPlan(row.outlet_id, run_id, str(settings.runs_dir / row.outlet_id / run_id),
+                   row.since.isoformat() if row.since else None, row.until.isoformat() if row.until else None,
+                   settings.warehouse_url, settings.run_store)
     try:
-        if not plan.files.crawl_summary.exists():
-            plan.files.transform_summary.unlink(missing_ok=True)  # a new crawl needs a new transform
+        with storage_errors(plan.data_dir):
+            crawled, transformed = plan.files.crawl_summary.exists(), plan.files.transform_summary.exists()
+        if not crawled:
+            if transformed:
+                with storage_errors(plan.data_dir):
+                    plan.files.transform_summary.unlink()  # a new crawl needs a new transform
             crawl_stage(plan, settings, progress)
-        if not plan.files.transform_summary.exists():
+        if not crawled or not transformed:
             transform_stage(plan, progress)
         return load_stage(plan)
     except BaseException as exc:

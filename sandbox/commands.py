@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from kernel.settings import load_settings, masked_url
-from newsetl.console import WarehouseOpt, err, expected_errors, out
+from kernel.settings import masked_url
+from newsetl.console import WarehouseOpt, err, expected_errors, out, settings_or_exit
 
 
 def serve_fixtures(
@@ -19,7 +19,7 @@ def serve_fixtures(
     """Serve the bundled fixture outlets on loopback until interrupted."""
     from sandbox.fixture_sites.server import serve
 
-    with expected_errors(load_settings()):
+    with expected_errors(settings_or_exit()):
         server = serve(port=port)
         err.print(f"fixture outlets on {server.url} — use them with:\n  export NEWSETL_REPLAY_URL={server.url}")
         try:
@@ -39,7 +39,7 @@ def airflow_local(
     from sandbox import airflow_local as local
     from sandbox.fixture_sites.server import serve
 
-    settings = load_settings(warehouse)
+    settings = settings_or_exit(warehouse)
     signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends it as cleanly as Ctrl-C
     with expected_errors(settings), serve() as fixtures:
         home = settings.data_dir / "airflow"
@@ -72,7 +72,7 @@ def demo() -> None:
     """Serve the fixture outlets on loopback, run the whole pipeline into the default warehouse, summarise."""
     from sandbox.demo import run_demo
 
-    settings = load_settings()
+    settings = settings_or_exit()
     with expected_errors(settings):
         run_demo(settings, out, err)
 

@@ -15,6 +15,7 @@ from warcio.warcwriter import WARCWriter
 
 from kernel.rules import utc_now
 from kernel.rundir import RunDir
+from kernel.storage import open_ranged
 from scrapers.safety import FailedResponse, blocked_reason
 
 GZIP_LEVEL = 3
@@ -137,8 +138,9 @@ def _reason(status: int) -> str:
 
 
 def read_warc_response(path: Path, offset: int) -> tuple[bytes, str | None]:
-    """(content-decoded body, Content-Type header) of the response record at ``offset``."""
-    with path.open("rb") as file:
+    """(content-decoded body, Content-Type header) of the response record at ``offset`` (of a local
+    or a remote archive: only the record's bytes are read)."""
+    with open_ranged(path) as file:
         file.seek(offset)
         record = next(iter(ArchiveIterator(file)))
         if record.rec_type != "response":

@@ -37,6 +37,26 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory):
+    """An S3-compatible server on loopback (what a cloud bucket is in production)."""
+    from sandbox.object_store import serve_object_store
+
+    with serve_object_store(log=tmp_path_factory.mktemp("object-store") / "server.log") as store:
+        yield store
+
+
+@pytest.fixture
+def s3_data_dir(object_store, tmp_path, monkeypatch):
+    """Run storage in a bucket of its own (``NEWSETL_DATA_DIR=s3://…``), the local work directory
+    under ``tmp_path``; returns the bucket's name."""
+    bucket = object_store.new_bucket()
+    for name, value in {**object_store.env(bucket), "NEWSETL_WORK_DIR": str(tmp_path / "work")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("NEWSETL_WAREHOUSE_URL", raising=False)
+    return bucket
+
+
 @pytest.fixture
 def replay(fixture_server, monkeypatch):
     monkeypatch.setenv("NEWSETL_REPLAY_URL", fixture_server.url)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kernel.records import Article, Drop, Lineage
 from kernel.registry import get_outlet
+from kernel.storage import StorageError
 from kernel.window import Window
 from transforms.article import page_to_article
 
@@ -60,6 +61,8 @@ def _transform_page(job) -> Article | Drop:
     page, outlet_id, read, window = job
     try:
         body, headers = read(page)
+    except StorageError:  # the store is down: no page's fault, the stage fails
+        raise
     except (OSError, ValueError) as exc:  # the raw page is gone or unreadable
         return Drop("archive-missing", f"{type(exc).__name__}: {exc}")
     return page_to_article(body, page.url, get_outlet(outlet_id), page.lineage, headers=headers, window=window,
