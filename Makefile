@@ -2,14 +2,17 @@
 #   make demo   fixture outlets on loopback → full pipeline → SQLite warehouse → summary
 #   make test   the test suite (SQLite, PostgreSQL at 127.0.0.1:5432, Airflow)
 # and `make airflow` runs Airflow with the project's DAGs on http://127.0.0.1:8080 (AIRFLOW_PORT), offline;
-# Ctrl-C stops it.
+# `make airflow-celery` the same with the CeleryExecutor and 2 workers (WORKERS), PostgreSQL metadata and Redis
+# on this machine and runs in an S3-compatible store on loopback; Ctrl-C stops either.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export NEWSETL_DATA_DIR ?= $(CURDIR)/data
 AIRFLOW_PORT ?= 8080
 
-.PHONY: demo airflow test lint clean
+WORKERS ?= 2
+
+.PHONY: demo airflow airflow-celery test lint clean
 
 $(VENV)/.installed: pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "news-etl needs Python 3.11, found " + sys.version.split()[0]'
@@ -23,6 +26,9 @@ demo: $(VENV)/.installed
 
 airflow: $(VENV)/.installed
 	$(BIN)/newsetl airflow --port $(AIRFLOW_PORT)
+
+airflow-celery: $(VENV)/.installed
+	$(BIN)/newsetl airflow --port $(AIRFLOW_PORT) --executor celery --workers $(WORKERS) --object-store
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -88,6 +88,8 @@ class Outlet(_Strict):
     domains: list[str] = Field(min_length=1)
     timezone: str
     cms: str = "unknown"
+    # The Airflow (Celery) queue its crawl goes to: workers near the site, or with its own limits, serve it.
+    queue: str = Field("default", pattern=r"^[A-Za-z0-9_.-]+$")
     editions: list[Edition] = Field(min_length=1)
     discovery: Discovery
     cleaning: Cleaning = Cleaning()

@@ -17,6 +17,8 @@ Read from the environment at each ``load_settings()`` call, so tests and Airflow
 | NEWSETL_TASK_RETRIES | 2 | Airflow: retries of each task (read when the DAGs are parsed) |
 | NEWSETL_RUN_DEADLINE_HOURS | 6 | Airflow: hours after its day a scheduled run must have finished; off: none |
 | NEWSETL_ALERT_TARGET | unset | Airflow: where alerts go when the Variable news_alert_target is unset |
+| NEWSETL_TASK_RETRY_DELAY | 120 | Airflow: seconds before a failed task's first retry (then doubling) |
+| NEWSETL_WORKER_NAME | the host name | Airflow: the name a worker records on each task it runs (XCom ``worker``) |
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Settings:
     download_timeout: float = 30.0
     max_error_rate: float = 0.2
     task_retries: int = 2
+    task_retry_delay: float = 120.0
     run_deadline_hours: float | None = 6.0  # None: no deadline
 
     @property
@@ -84,6 +87,7 @@ def load_settings(warehouse_url: str | None = None) -> Settings:
         download_timeout=_seconds("NEWSETL_DOWNLOAD_TIMEOUT", default=30.0),
         max_error_rate=_share("NEWSETL_MAX_ERROR_RATE", default=0.2),
         task_retries=_count("NEWSETL_TASK_RETRIES", default=2),
+        task_retry_delay=_seconds("NEWSETL_TASK_RETRY_DELAY", default=120.0),
         run_deadline_hours=_hours_or_off("NEWSETL_RUN_DEADLINE_HOURS", default=6.0),
     )
 
@@ -101,6 +105,13 @@ def extra_outlets_dir() -> Path | None:
     read on its own by the registry."""
     value = _text("NEWSETL_OUTLETS_DIR")
     return Path(value) if value else None
+
+
+def worker_name() -> str:
+    """NEWSETL_WORKER_NAME, or the host name: which worker ran a task (several may share a host)."""
+    import socket
+
+    return _text("NEWSETL_WORKER_NAME") or socket.gethostname()
 
 
 def alert_target() -> str | None:

@@ -26,7 +26,8 @@ CRAWL_POOL = "news_crawl"  # the pool every crawl task takes a slot of
 
 def default_args() -> dict:
     """The task defaults of every news DAG; retries from NEWSETL_TASK_RETRIES (tests set 0 to fail fast)."""
-    return {"retries": load_settings().task_retries, "retry_delay": timedelta(minutes=2),
+    settings = load_settings()
+    return {"retries": settings.task_retries, "retry_delay": timedelta(seconds=settings.task_retry_delay),
             "retry_exponential_backoff": True, "execution_timeout": timedelta(hours=2)}
 
 
@@ -90,6 +91,14 @@ def _plan_from_xcom(plan: dict):
     return RunPlan(**{**plan, "warehouse_url": _warehouse_url()})
 
 
+def _mark_worker() -> None:
+    """Record which worker runs this task (XCom ``worker``): on one host several workers share a
+    host name, and the stages must not depend on running where the one before ran."""
+    from kernel.settings import worker_name
+
+    get_current_context()["ti"].xcom_push(key="worker", value=worker_name())
+
+
 def _failing_run(plan: dict):
     """Run a stage; on error mark the warehouse run failed before Airflow sees the error."""
     from contextlib import contextmanager
@@ -98,6 +107,7 @@ def _failing_run(plan: dict):
 
     @contextmanager
     def guard():
+        _mark_worker()
         try:
             yield
         except BaseException as exc:
@@ -120,7 +130,7 @@ def build_outlet_dag(outlet: Outlet):
         deadline=run_deadline(),
         doc_md=f"Crawl → extract → load → quality checks for **{outlet.name}**, one data interval (a day in "
                f"{outlet.timezone}) per run. Warehouse: Airflow connection `{WAREHOUSE_CONN_ID}`; crawls "
-               f"share the pool `{CRAWL_POOL}`.",
+               f"share the pool `{CRAWL_POOL}` and go to the queue `{outlet.queue}`.",
     )
     def outlet_pipeline():
         @task
@@ -129,13 +139,14 @@ def build_outlet_dag(outlet: Outlet):
             from kernel.window import Window
             from newsetl.pipeline import plan_run
 
+            _mark_worker()
             context = get_current_context()
             settings = load_settings(warehouse_url_from_connection())
             window = Window(context["data_interval_start"], context["data_interval_end"])
             run_id = f"{outlet.id}__{context['dag_run'].run_id}"
             return _plan_to_xcom(plan_run(outlet.id, window, settings, run_id))
 
-        @task(pool=CRAWL_POOL)
+        @task(pool=CRAWL_POOL, queue=outlet.queue)
         def crawl(plan: dict) -> dict:
             from kernel.settings import load_settings
             from newsetl.pipeline import check_crawl, crawl_stage
@@ -162,6 +173,7 @@ def build_outlet_dag(outlet: Outlet):
         def quality(plan: dict, loaded: dict) -> dict:
             from newsetl.quality import enforce, run_quality_checks
 
+            _mark_worker()
             return enforce(run_quality_checks(_warehouse_url(), plan["run_id"]))
 
         planned = plan()

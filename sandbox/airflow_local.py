@@ -35,8 +35,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, data_dir: Path) -> dict[str, str]:
-    """The environment every Airflow component (and so every task) of a local instance runs with."""
+@dataclass(frozen=True)
+class Cluster:
+    """What the Celery executor needs: a metadata database a scheduler and workers share (PostgreSQL)
+    and a broker (Redis)."""
+
+    metadata_db: str  # postgresql://…
+    broker: str  # redis://…
+
+
+@dataclass(frozen=True)
+class Worker:
+    name: str
+    queues: tuple[str, ...]
+    concurrency: int = 2
+
+
+def worker_queues() -> tuple[str, ...]:
+    """Every queue a registry outlet's crawl goes to, and Airflow's default one."""
+    from kernel.registry import load_registry
+
+    return tuple(sorted({"default", *(outlet.queue for outlet in load_registry().values())}))
+
+
+def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, data_dir: Path | str,
+                        cluster: Cluster | None = None) -> dict[str, str]:
+    """The environment every Airflow component (and so every task) of a local instance runs with:
+    LocalExecutor on SQLite, or with a ``cluster`` the CeleryExecutor on its database and broker."""
     base_url = f"http://127.0.0.1:{api_port}"
     env = {
         **os.environ,
@@ -55,9 +80,58 @@ def airflow_environment(home: Path, *, api_port: int, replay_url: str | None, da
         "NEWSETL_DATA_DIR": str(data_dir),
     }
     env.pop("AIRFLOW_CONN_NEWS_WAREHOUSE", None)  # the connection lives in the metadata DB
+    if cluster:
+        env.update(celery_environment(cluster, base_url, jwt_secret(home)))
     if replay_url:
         env["NEWSETL_REPLAY_URL"] = replay_url
     return env
+
+
+def celery_environment(cluster: Cluster, base_url: str, secret: str) -> dict[str, str]:
+    """The CeleryExecutor's settings; docker-compose.yml sets the same variables."""
+    sync = cluster.metadata_db.replace("postgresql://", "postgresql+psycopg://", 1)
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sync,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": sync.replace("+psycopg://", "+psycopg_async://", 1),
+        "AIRFLOW__CELERY__BROKER_URL": cluster.broker,
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{sync}",
+        # Workers run tasks through the api-server's execution API, with tokens every component signs alike.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secret,
+    }
+
+
+def worker_environment(env: dict[str, str], worker: Worker) -> dict[str, str]:
+    """One worker's own settings: its log server port (several on one machine) and its name."""
+    return {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()), "NEWSETL_WORKER_NAME": worker.name}
+
+
+def worker_command(worker: Worker) -> list[str]:
+    return [AIRFLOW, "celery", "worker", "-q", ",".join(worker.queues), "-H", worker.name, "-c", str(worker.concurrency)]
+
+
+def create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` unless it exists."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.database)))
+
+
+def jwt_secret(home: Path) -> str:
+    """The instance's token secret, kept under its home so a restart keeps sessions valid."""
+    path = home / "jwt_secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def admin_password(home: Path) -> str:
@@ -112,18 +186,26 @@ class Component:
     log: Path
 
 
-def start(env: dict[str, str], components: tuple[str, ...] = ALL_COMPONENTS) -> list[Component]:
-    """Start the components, each in a session of its own so stopping one stops its task processes too."""
+def start(env: dict[str, str], components: tuple[str, ...] = ALL_COMPONENTS,
+          workers: tuple[Worker, ...] = ()) -> list[Component]:
+    """Start the components and Celery workers, each in a session of its own so stopping one stops
+    its task processes too."""
+    started = [_start(name, [AIRFLOW, name], env) for name in components]
+    return started + [start_worker(env, worker) for worker in workers]
+
+
+def start_worker(env: dict[str, str], worker: Worker) -> Component:
+    return _start(worker.name, worker_command(worker), worker_environment(env, worker))
+
+
+def _start(name: str, command: list[str], env: dict[str, str]) -> Component:
     log_dir = Path(env["AIRFLOW_HOME"]) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    started = []
-    for name in components:
-        log = log_dir / f"{name}.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen([AIRFLOW, name], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        started.append(Component(name, process, log))
-    return started
+    log = log_dir / f"{name}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    return Component(name, process, log)
 
 
 def stop(components: list[Component], grace: float = 20) -> None:

@@ -73,6 +73,8 @@ class ObjectStore:
 def serve_object_store(log: Path | None = None, timeout: float = 30) -> ObjectStore:
     """Start the server on a free loopback port; returns once it answers."""
     port = _free_port()
+    if log:
+        log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen([MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, env={**os.environ, "MOTO_CALL_RESET_API": "false"})

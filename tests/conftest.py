@@ -94,6 +94,13 @@ def pg_url():
         yield url
 
 
+@pytest.fixture
+def airflow_metadata_url():
+    """A second fresh PostgreSQL database: an Airflow instance's metadata."""
+    with _pg_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def warehouse_url(request, tmp_path):
     if request.param == "sqlite":

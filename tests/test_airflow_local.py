@@ -96,11 +96,12 @@ def _ctrl_c_reaches_python() -> None:
 
 
 @contextmanager
-def newsetl_airflow(data_dir: Path, warehouse_url: str, env: dict[str, str]):
+def newsetl_airflow(data_dir: Path, warehouse_url: str, env: dict[str, str], *options: str):
     """`newsetl airflow` in the background until its login line; yields (process, match, output file).
     Whatever the test does, it is interrupted and every process it started is gone afterwards."""
     output = data_dir.parent / "newsetl-airflow.out"
-    command = [sys.executable, "-m", "newsetl.cli", "airflow", "--port", str(free_port()), "--warehouse", warehouse_url]
+    command = [sys.executable, "-m", "newsetl.cli", "airflow", "--port", str(free_port()), "--warehouse", warehouse_url,
+               *options]
     with output.open("wb") as out:
         process = subprocess.Popen(command, env={**os.environ, "NEWSETL_DATA_DIR": str(data_dir), **env}, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_ctrl_c_reaches_python)
@@ -209,3 +210,29 @@ def test_make_airflow_runs_a_day_triggered_through_the_api_and_shows_it_in_the_g
     with engine.connect() as connection:
         assert set(connection.execute(select(ArticleRow.canonical_url)).scalars()) == expected
     engine.dispose()
+
+
+@pytest.mark.airflow
+@pytest.mark.postgres
+def test_local_distributed_mode_runs_celery_workers_and_stops_on_ctrl_c(tmp_path, pg_url, airflow_metadata_url):
+    import redis
+
+    redis.Redis(db=12).flushdb()
+    options = ("--executor", "celery", "--workers", "2", "--metadata-db", airflow_metadata_url,
+               "--broker", "redis://127.0.0.1:6379/12", "--object-store")
+    with newsetl_airflow(tmp_path / "data", pg_url, {}, *options) as (process, login, output):
+        api = RestApi(login["url"], login["user"], login["password"])
+        assert api("GET", "/monitor/health")[1]["scheduler"]["status"] == "healthy"
+        printed = output.read_text()
+        assert "executor: CeleryExecutor, 2 workers serving default" in printed and "runs: s3://newsetl-runs/" in printed
+        workers_log = [tmp_path / "data" / "airflow" / "logs" / f"worker-{n}.log" for n in (1, 2)]
+        _poll("both workers ready", lambda: all("ready." in log.read_text() for log in workers_log if log.exists())
+              and all(log.exists() for log in workers_log) or None, 90, lambda: "\n".join(map(_tail, workers_log)))
+
+        components = psutil.Process(process.pid).children(recursive=True)
+        commands = [" ".join(child.cmdline()) for child in psutil.Process(process.pid).children()]  # the components
+        assert sum("celery worker" in command for command in commands) == 2
+        assert any("moto_server" in command for command in commands)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, output.read_text()
+        assert psutil.wait_procs(components, timeout=10)[1] == []
