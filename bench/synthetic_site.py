@@ -46,13 +46,19 @@ _WORDS = (
 ).split()
 
 
-def _outlet_toml() -> str:
+def _toml_regex(domain: str) -> str:
+    """``domain`` as a regex, written for a TOML literal string."""
+    return re.escape(domain)
+
+
+def outlet_toml(outlet_id: str = OUTLET_ID, domain: str = DOMAIN) -> str:
+    """The declaration of a synthetic outlet; the server answers every host name alike."""
     return f"""\
-# Synthetic outlet of the crawl benchmark (bench/synthetic_site.py); written to a temp dir per run.
-id = "{OUTLET_ID}"
-name = "Bench Synthetic"
-home = "{HOME}"
-domains = ["{DOMAIN}"]
+# Synthetic outlet of the benchmarks (bench/synthetic_site.py); written to a temp dir per run.
+id = "{outlet_id}"
+name = "Bench Synthetic {outlet_id}"
+home = "https://{domain}/"
+domains = ["{domain}"]
 timezone = "Europe/Skopje"
 cms = "wordpress"
 
@@ -63,12 +69,12 @@ prefix = "/"
 [discovery]
 feeds = ["{FEED}"]
 listings = ["{LISTING}"]
-article_url = '^https://bench\\.example/vest-[0-9]+-[a-z-]+/$'
+article_url = '^https://{_toml_regex(domain)}/vest-[0-9]+-[a-z-]+/$'
 not_article_url = '/(category|tag|page|author|feed)/'
 """
 
 
-OUTLET_TOML = _outlet_toml()
+OUTLET_TOML = outlet_toml()
 
 
 def _sentence(rng: random.Random) -> str:
@@ -123,9 +129,10 @@ _FOOTER = (
 class Site:
     """The pages of an outlet of ``articles`` articles; article 0 is the newest."""
 
-    def __init__(self, articles: int):
+    def __init__(self, articles: int, newest: datetime = NEWEST):
         self.articles = articles
         self.pages = -(-articles // PER_PAGE)
+        self.newest = newest
 
     # -- naming ----------------------------------------------------------------------------
 
@@ -139,9 +146,8 @@ class Site:
         words = [_WORDS[(k * 7 + j * 11) % len(_WORDS)] for j in range(3)]
         return f"/vest-{k}-{'-'.join(words)}/"
 
-    @staticmethod
-    def published(k: int) -> datetime:
-        return NEWEST - k * SPACING
+    def published(self, k: int) -> datetime:
+        return self.newest - k * SPACING
 
     @staticmethod
     def listing_path(page: int) -> str:
@@ -149,20 +155,21 @@ class Site:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def respond(self, path: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for a request path."""
+    def respond(self, path: str, host: str = DOMAIN) -> tuple[int, str, bytes]:
+        """(status, content type, body) for a request path; links and canonical URLs on ``host``."""
+        home = f"https://{host}/"
         if match := _ARTICLE_PATH.match(path):
             k = int(match.group(1))
             if k < self.articles and path == self.path(k):
-                return 200, "text/html", self.article(k)
+                return 200, "text/html", self.article(k, home)
         elif path == f"/{LISTING}":
-            return 200, "text/html", self.listing(1)
+            return 200, "text/html", self.listing(1, home)
         elif match := _PAGE_PATH.match(path):
             page = int(match.group(1))
             if 2 <= page <= self.pages:
-                return 200, "text/html", self.listing(page)
+                return 200, "text/html", self.listing(page, home)
         elif path == f"/{FEED}":
-            return 200, "application/rss+xml", self.feed()
+            return 200, "application/rss+xml", self.feed(home)
         return 404, "text/html", b"<html><body><h1>Not found</h1></body></html>"
 
     def _head(self, title: str, canonical: str, description: str) -> str:
@@ -176,8 +183,8 @@ class Site:
             + _HEAD_LINKS + _STYLE + "</head><body>\n" + _NAV
         )
 
-    def article(self, k: int) -> bytes:
-        title, url, when = self.title(k), HOME + self.path(k)[1:], self.published(k).isoformat()
+    def article(self, k: int, home: str = HOME) -> bytes:
+        title, url, when = self.title(k), home + self.path(k)[1:], self.published(k).isoformat()
         paragraphs = [_POOL[(k * 5 + j * 9) % len(_POOL)] for j in range(6 + k % 5)]  # 6–10, 8 on average
         related = "".join(f"<li><a href='{self.path(r)}'>{escape(self.title(r))}</a></li>\n"
                           for r in range(k + 1, min(k + 6, self.articles)))
@@ -193,34 +200,34 @@ class Site:
             _FOOTER,
         ]).encode()
 
-    def listing(self, page: int) -> bytes:
+    def listing(self, page: int, home: str = HOME) -> bytes:
         cards = []
         for k in range((page - 1) * PER_PAGE, min(page * PER_PAGE, self.articles)):
             when = self.published(k).isoformat()
-            cards.append(f"<article class='card'><h2><a href='{HOME}{self.path(k)[1:]}'>{escape(self.title(k))}</a></h2>"
+            cards.append(f"<article class='card'><h2><a href='{home}{self.path(k)[1:]}'>{escape(self.title(k))}</a></h2>"
                          f"<time datetime='{when}'>{when[:10]}</time></article>\n")
         next_link = (f"<a class='next' rel='next' href='{self.listing_path(page + 1)}'>Следна</a>"
                      if page < self.pages else "")
         return "".join([
-            self._head(f"News – page {page}", HOME + self.listing_path(page)[1:], "Latest news"),
+            self._head(f"News – page {page}", home + self.listing_path(page)[1:], "Latest news"),
             "<main class='archive'>\n", *cards, f"<nav class='pagination'>{next_link}</nav></main>\n", _FOOTER,
         ]).encode()
 
-    def feed(self) -> bytes:
+    def feed(self, home: str = HOME) -> bytes:
         items = "".join(
-            f"<item><title>{escape(self.title(k))}</title><link>{HOME}{self.path(k)[1:]}</link>"
+            f"<item><title>{escape(self.title(k))}</title><link>{home}{self.path(k)[1:]}</link>"
             f"<pubDate>{format_datetime(self.published(k))}</pubDate></item>\n"
             for k in range(min(PER_PAGE, self.articles))
         )
         return ("<?xml version='1.0' encoding='UTF-8'?>\n<rss version='2.0'><channel><title>Bench Synthetic</title>"
-                f"<link>{HOME}</link>\n{items}</channel></rss>\n").encode()
+                f"<link>{home}</link>\n{items}</channel></rss>\n").encode()
 
 
-async def serve(articles: int, port: int, lifetime: float) -> None:
-    site = Site(articles)
+async def serve(articles: int, port: int, lifetime: float, newest: datetime = NEWEST) -> None:
+    site = Site(articles, newest)
 
     async def handle(request: web.BaseRequest) -> web.Response:
-        status, content_type, body = site.respond(request.path)
+        status, content_type, body = site.respond(request.path, request.host.split(":")[0])
         return web.Response(status=status, body=body, content_type=content_type, charset="utf-8")
 
     # aiohttp's low-level server: no router or middlewares, so the server is never what a crawl waits for.
@@ -246,5 +253,6 @@ if __name__ == "__main__":
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=0, help="0: any free port (printed on stdout)")
     parser.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds at the latest")
+    parser.add_argument("--newest", type=datetime.fromisoformat, default=NEWEST, help="when the newest article was published")
     args = parser.parse_args()
-    asyncio.run(serve(args.articles, args.port, args.lifetime))
+    asyncio.run(serve(args.articles, args.port, args.lifetime, args.newest))

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,6 +251,27 @@ def wait_until_healthy(base_url: str, components: list[Component], timeout: floa
             pass
         time.sleep(1)
     raise TimeoutError(f"no answer from {base_url} within {timeout:.0f} s")
+
+
+class RestApi:
+    """Airflow's public REST API with a token from the simple auth manager's /auth/token."""
+
+    def __init__(self, base_url: str, username: str, password: str):
+        self.base_url = base_url
+        self.token = self._send("POST", "/auth/token", {"username": username, "password": password})[1]["access_token"]
+
+    def __call__(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        return self._send(method, "/api/v2" + path, body, {"Authorization": f"Bearer {self.token}"})
+
+    def _send(self, method: str, path: str, body: dict | None, headers: dict | None = None) -> tuple[int, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +27,7 @@ from sqlalchemy import select
 from kernel.window import Window
 from models.tables import ArticleRow
 from models.warehouse import connect
-from sandbox.airflow_local import ADMIN_USER, PASSWORDS_FILE, admin_password, free_port
+from sandbox.airflow_local import ADMIN_USER, PASSWORDS_FILE, RestApi, admin_password, free_port
 from sandbox.fixture_sites import load_site
 from tests import browser
 
@@ -45,27 +43,6 @@ def test_admin_password_is_generated_once_and_kept(tmp_path):
     stored = json.loads((tmp_path / "home" / PASSWORDS_FILE).read_text())
     assert len(first) >= 16 and again == first and stored == {ADMIN_USER: first}
     assert admin_password(tmp_path / "other") != first  # random, not a fixed default
-
-
-class RestApi:
-    """Airflow's public REST API with a token from the simple auth manager's /auth/token."""
-
-    def __init__(self, base_url: str, username: str, password: str):
-        self.base_url = base_url
-        self.token = self._send("POST", "/auth/token", {"username": username, "password": password})[1]["access_token"]
-
-    def __call__(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        return self._send(method, "/api/v2" + path, body, {"Authorization": f"Bearer {self.token}"})
-
-    def _send(self, method: str, path: str, body: dict | None, headers: dict | None = None) -> tuple[int, dict]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json", **(headers or {})})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
 
 
 def _poll(what: str, probe, timeout: float, explain) -> dict:

@@ -27,8 +27,9 @@ from kernel.window import Window
 from models.tables import ArticleRow, CrawlRunRow
 from models.warehouse import connect
 from sandbox import airflow_local as local
+from sandbox.airflow_local import RestApi
 from sandbox.fixture_sites import load_site
-from tests.test_airflow_local import RestApi, _poll, _tail
+from tests.test_airflow_local import _poll, _tail
 
 ROOT = Path(__file__).parents[1]
 WEST = "metamk_west"
