@@ -18,12 +18,14 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -192,6 +194,10 @@ def run_stack(workers: int, concurrency: int, outlets: int, replay_url: str, out
     finally:
         local.stop(components)
     articles = warehouse_articles(warehouse)
+    if failed or not articles:
+        states = sorted({(ti["dag_id"], ti["task_id"], ti["state"]) for ti in tasks if ti["state"] != "success"})
+        raise RuntimeError(f"{len(failed)} runs failed, {articles} articles loaded; tasks not successful: {states[:10]}; "
+                           f"logs under {home / 'logs'}")
     keys = store.keys(bucket)
     figures = {
         "workers": workers, "concurrency": concurrency, "outlets": outlets, "failed_runs": failed,
@@ -233,15 +239,28 @@ def _wait(condition, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
+@contextmanager
+def work_dir(keep: bool):
+    temp = tempfile.mkdtemp(prefix="newsetl-scale-")
+    try:
+        yield temp
+    finally:
+        if keep:
+            print(f"kept {temp}", file=sys.stderr)
+        else:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--outlets", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=1, help="tasks at once per worker")
     parser.add_argument("--baseline-outlets", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds each configuration may take")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) afterwards")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="newsetl-scale-") as temp:
+    with work_dir(args.keep) as temp:
         work = Path(temp)
         outlets_dir = work / "outlets"
         write_outlets(outlets_dir, args.outlets)
