@@ -204,3 +204,28 @@ def test_parallel_extraction_gives_the_same_articles(data_dir, replay, monkeypat
     result = transform_stage(plan, workers=2)
     assert result["articles"] == len(SITE.articles)
     assert plan.files.articles.read_text(encoding="utf-8") == sequential
+
+
+def _transform_as_a_daemon(plan: RunPlan) -> None:
+    from newsetl.pipeline import transform_stage
+
+    transform_stage(plan, workers=2)
+
+
+def test_extraction_in_a_daemonic_process_runs_in_it(data_dir, replay, monkeypatch):
+    # A Celery prefork worker runs each task in a daemonic process, which may not start processes.
+    import multiprocessing
+
+    import transforms.stage as stage
+
+    summary = run_outlet("slobodenpecat", Window(), load_settings())
+    plan = RunPlan("slobodenpecat", summary.run_id, str(data_dir / "runs" / "slobodenpecat" / summary.run_id),
+                   None, None, load_settings().warehouse_url, str(data_dir))
+    sequential = plan.files.articles.read_text(encoding="utf-8")
+    plan.files.articles.unlink()
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 1)  # the forked daemon inherits it
+    daemon = multiprocessing.get_context("fork").Process(target=_transform_as_a_daemon, args=(plan,), daemon=True)
+    daemon.start()
+    daemon.join(120)
+    assert daemon.exitcode == 0
+    assert plan.files.articles.read_text(encoding="utf-8") == sequential

@@ -39,6 +39,8 @@ def transform_pages(pages: list[PageRef], outlet_id: str, read: PageReader, wind
     """Each page with its article or drop, in the order given; the output is the same whether or
     not the batch is spread over ``workers`` processes (default: every core)."""
     workers = workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:  # a Celery prefork worker's task: it may not start processes
+        workers = 1
     jobs = [(page, outlet_id, read, window) for page in pages]
     seen: set[str] = set()
     with contextlib.ExitStack() as stack:
