@@ -55,7 +55,9 @@ class RunDir:
     WARC_NAME = "archive.warc.gz"  # RawPage.warc_file names it relative to the run directory
 
     def create(self) -> RunDir:
-        if isinstance(self.path, Path):  # an object store has no directories
+        from kernel.storage import is_local
+
+        if is_local(self.path):  # an object store has no directories
             self.path.mkdir(parents=True, exist_ok=True)
         return self
 
