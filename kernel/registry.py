@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssselect import GenericTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kernel.settings import extra_outlets_dir
@@ -36,6 +37,16 @@ def _compile_all(patterns: list[str]) -> list[str]:
         except re.error as exc:
             raise ValueError(f"not a valid regular expression {pattern!r}: {exc}") from exc
     return patterns
+
+
+def _css_all(selectors: list[str]) -> list[str]:
+    """Each selector, checked the way the crawl (listing cards) and extraction (drop selectors) will read it."""
+    for selector in selectors:
+        try:
+            GenericTranslator().css_to_xpath(selector)
+        except SelectorError as exc:
+            raise ValueError(f"not a valid CSS selector {selector!r}: {exc}") from exc
+    return selectors
 
 
 class Edition(_Strict):
@@ -68,6 +79,11 @@ class Discovery(_Strict):
     def _regex(cls, pattern: str) -> str:
         return _compile_all([pattern])[0]
 
+    @field_validator("listing_card")
+    @classmethod
+    def _selector(cls, selector: str) -> str:
+        return _css_all([selector])[0]
+
 
 class Cleaning(_Strict):
     title_suffixes: list[str] = []
@@ -79,6 +95,11 @@ class Cleaning(_Strict):
     @classmethod
     def _regexes(cls, patterns: list[str]) -> list[str]:
         return _compile_all(patterns)
+
+    @field_validator("drop_selectors")
+    @classmethod
+    def _selectors(cls, selectors: list[str]) -> list[str]:
+        return _css_all(selectors)
 
 
 class Outlet(_Strict):

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kernel.registry import RegistryError
 from kernel.settings import Settings, load_settings
@@ -34,6 +35,11 @@ def _setup_logging(settings: Settings) -> Path:
     return path
 
 
+def print_error(error: object) -> None:
+    """One red ``error:`` line; the message is printed as it is (a pattern's ``[a-z]`` is not markup)."""
+    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+
+
 @contextmanager
 def expected_errors(settings: Settings):
     """Expected failures end as one readable line (and the full story in the log), exit code 1."""
@@ -42,7 +48,7 @@ def expected_errors(settings: Settings):
         yield
     except EXPECTED_FAILURES as exc:
         log.exception("command failed")
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         err.print(f"[dim]details: {log_path}[/]", highlight=False)
         raise typer.Exit(1) from None
 
@@ -52,7 +58,7 @@ def settings_or_exit(warehouse_url: str | None = None) -> Settings:
     try:
         return load_settings(warehouse_url)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(1) from None
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from kernel.settings import masked_url
-from newsetl.console import WarehouseOpt, err, expected_errors, out, settings_or_exit
+from newsetl.console import WarehouseOpt, err, expected_errors, out, print_error, settings_or_exit
 
 
 def serve_fixtures(
@@ -51,7 +51,7 @@ def airflow_local(
 
     settings = settings_or_exit(warehouse)
     if executor not in ("local", "celery"):
-        err.print(f"[bold red]error:[/] --executor {executor!r}: use local or celery", highlight=False)
+        print_error(f"--executor {executor!r}: use local or celery")
         raise typer.Exit(1)
     signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends it as cleanly as Ctrl-C
     with expected_errors(settings), ExitStack() as stack:

@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
 from kernel.registry import RegistryError, get_outlet, load_outlet_file, load_registry, outlet_for_url
+from tests.support import newsetl
 
 GOOD = (Path(__file__).parents[1]
         / "kernel" / "outlets" / "slobodenpecat.toml").read_text(encoding="utf-8")
@@ -41,6 +43,8 @@ def _write(tmp_path, text, name="slobodenpecat"):
     (GOOD.replace("article_url = '", "article_url = '(unclosed"), "discovery.article_url"),
     (GOOD.replace('feeds = ["feed/"]', 'feeds = ["/feed/"]'), "discovery.feeds"),
     (GOOD.replace('cms = "wordpress"', 'cms = "wordpress"\ncolour = "red"'), "colour"),
+    (GOOD.replace('".post-share",', '".post-share",\n    "div..share",'), "cleaning.drop_selectors"),
+    (GOOD.replace("[discovery]", '[discovery]\nlisting_card = "article["'), "discovery.listing_card"),
 ])
 def test_invalid_entry_names_file_and_field(tmp_path, broken, field):
     path = _write(tmp_path, broken)
@@ -65,3 +69,15 @@ def test_unregistered_url_gets_a_rule_less_stand_in():
     assert outlet.id == "generic" and outlet.domains == ["news.example.org"]
     assert outlet.cleaning.drop_paragraphs == []
     assert outlet_for_url("https://slobodenpecat.mk/en/x/").id == "slobodenpecat"
+
+
+def test_the_command_line_prints_a_bad_declaration_as_written(tmp_path):
+    """The console's markup must not eat the pattern out of the message (``[a-z]`` is no style)."""
+    _write(tmp_path, GOOD.replace('id = "slobodenpecat"', 'id = "badlang"').replace('language = "en"', 'language = "english"'),
+           name="badlang")
+    result = newsetl("outlets", env={"NEWSETL_OUTLETS_DIR": str(tmp_path), "NEWSETL_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "badlang.toml" in message and "editions.1.language" in message
+    assert "^([a-z]{2}|und)$" in message, result.stderr
+    assert os.path.exists(tmp_path / "data" / "logs" / "newsetl.log")
