@@ -8,6 +8,7 @@ storage (``kernel.storage``: a local directory or an object store).
 | ``crawl.log``, ``crawl_stats.json`` | crawl (child process) | crawl (parent) |
 | ``archive.warc.gz`` | crawl: every response, gzipped WARC records | extract (lineage points at it) |
 | ``fetch_log.jsonl`` | crawl: every request's outcome | load (``fetch_log`` table) |
+| ``sources.json`` | crawl: per declared source, documents read, failures, URLs listed, new articles | load (``source_health``) |
 | ``pages.jsonl`` | crawl: one ``RawPage`` per article response | extract/transform |
 | ``articles.jsonl`` | transform: one ``Article`` per kept page, as it lands in the warehouse | load |
 | ``drops.jsonl`` | transform: URL, reason and detail of each page that became no article | load (``fetch_log``) |
@@ -49,6 +50,7 @@ class RunDir:
     pages = property(lambda self: self.path / "pages.jsonl")
     articles = property(lambda self: self.path / "articles.jsonl")
     drops = property(lambda self: self.path / "drops.jsonl")
+    sources = property(lambda self: self.path / "sources.json")
     crawl_summary = property(lambda self: self.path / "crawl_summary.json")
     transform_summary = property(lambda self: self.path / "transform_summary.json")
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import email.utils
 import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import scrapy
-from parsel import Selector
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
@@ -30,6 +30,7 @@ from kernel.rundir import RunDir, new_run_id
 from kernel.settings import load_settings
 from kernel.window import Window, parse_bound
 from scrapers.archive import FetchLog, request_kind
+from scrapers.discovery import Document, Entry, read_document, robots_sitemaps, web_url
 from scrapers.safety import REFUSAL_REASONS, FailedResponse, RefusedRequest
 
 DROP_STAT = "newsetl/dropped/{}"
@@ -51,12 +52,17 @@ def parse_date(text: str | None, assume_utc: bool = True) -> datetime | None:
     return in_zone(moment) if assume_utc else moment
 
 
-def _joined(response, href: str) -> str | None:
-    """``href`` made absolute against the response, or None when it is no URL (an invalid IPv6 host …)."""
-    try:
-        return response.urljoin(href.strip())
-    except ValueError:
-        return None
+@dataclass
+class SourceTally:
+    """What one declared source (a feed, a sitemap, robots.txt's sitemaps, an edition's API, a listing)
+    gave this run, over all its documents (an index's children, further pages)."""
+
+    kind: str
+    edition: str | None
+    documents: int = 0  # fetched and read
+    failures: list[list[str]] = field(default_factory=list)  # [reason, detail] of each document that failed
+    entries: int = 0  # URLs listed
+    new: int = 0  # of them, articles the warehouse does not hold, fetched
 
 
 def failure_reason(failure: Failure) -> tuple[str, str]:
@@ -104,6 +110,7 @@ class OutletSpider(scrapy.Spider):
         self._unchanged: set[str] = set()  # known and not changed: not fetched (unless a later source says changed)
         self._judged: set[str] = set()
         self._fallback_done: set[str] = set()
+        self.sources: dict[str, SourceTally] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -116,12 +123,26 @@ class OutletSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsetl/discovery/unreadable")
         self.logger.warning("unreadable %s at %s", what, response.url)
 
+    def _unreadable_source(self, response, document: Document) -> None:
+        self._unreadable(response, document.problem or "document")
+        self._tally(response).failures.append(["unreadable", f"{response.url}: {document.problem}"[:500]])
+
+    def _tally(self, response_or_request) -> SourceTally:
+        return self.sources[response_or_request.meta["source"]]
+
     def closed(self, reason: str) -> None:
         self.crawler.stats.set_value("newsetl/unchanged_not_fetched", len(self._unchanged - self._scheduled))
         self.fetch_log.close()
+        RunDir(self.run_dir).sources.write_text(
+            json.dumps({url: asdict(tally) for url, tally in self.sources.items()}, indent=1))
 
-    def _request(self, url: str, callback, kind: str, edition: Edition | None = None, **meta) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"kind": kind, **meta},
+    def _request(self, url: str, callback, kind: str, edition: Edition | None = None, source: str | None = None,
+                 **meta) -> scrapy.Request:
+        """A discovery request; ``source``: the declared source it belongs to (itself when None)."""
+        if source is None:
+            source = url.split("?", 1)[0]
+            self.sources.setdefault(source, SourceTally(kind, edition.language if edition else None))
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"kind": kind, "source": source, **meta},
                               cb_kwargs={"edition": edition} if edition else {})
 
     # -- sources -------------------------------------------------------------------------------
@@ -142,7 +163,7 @@ class OutletSpider(scrapy.Spider):
 
     def _edition_sources(self, edition: Edition):
         for path in self.outlet.discovery.feeds:
-            yield self._request(self.outlet.edition_url(edition, path), self.parse_feed, "feed", edition)
+            yield self._request(self.outlet.edition_url(edition, path), self.parse_document, "feed", edition)
         for path in self.outlet.discovery.listings:
             yield self._request(self.outlet.edition_url(edition, path), self.parse_listing, "listing", edition)
 
@@ -151,10 +172,9 @@ class OutletSpider(scrapy.Spider):
             return
         self._fallback_done.add("sitemaps")
         if self.outlet.discovery.sitemaps_from_robots:
-            yield scrapy.Request(self.outlet.home + "robots.txt", callback=self.parse_robots, errback=self.on_error,
-                                 meta={"kind": "robots"})
+            yield self._request(self.outlet.home + "robots.txt", self.parse_robots, "robots")
         for path in self.outlet.discovery.sitemaps:
-            yield self._request(self.outlet.home + path, self.parse_sitemap, "sitemap")
+            yield self._request(self.outlet.home + path, self.parse_document, "sitemap")
 
     def _fallback(self, edition: Edition):
         """The API did not answer for this edition: use its other declared sources instead."""
@@ -177,23 +197,24 @@ class OutletSpider(scrapy.Spider):
             query[f"{prefix}after"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if self.window.until:
             query[f"{prefix}before"] = self.window.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        url = self.outlet.edition_url(edition, "wp-json/wp/v2/posts") + "?" + urlencode(query)
+        endpoint = self.outlet.edition_url(edition, "wp-json/wp/v2/posts")
+        self.sources.setdefault(endpoint, SourceTally("api", edition.language))
         # 400 is how WordPress says "past the last page"; the callback decides what it means.
-        return self._request(url, self.parse_api, "api", edition, page=page, field=field,
-                             handle_httpstatus_list=[400])
+        return self._request(endpoint + "?" + urlencode(query), self.parse_api, "api", edition, source=endpoint,
+                             page=page, field=field, handle_httpstatus_list=[400])
 
     # -- judging a discovered URL --------------------------------------------------------------
 
-    def _consider(self, url: str, published: datetime | None, modified: datetime | None, edition: Edition | None):
+    def _consider(self, url: str, published: datetime | None, modified: datetime | None, tally: SourceTally):
         """Schedule the article at ``url`` unless it is not ours, out of the window, or known and unchanged.
 
         A known article whose sources show a newer modification is fetched again wherever its
         publication date lies: that is an edit to record, not a new article.
         """
-        url = url.strip()
+        tally.entries += 1
         try:
-            scrapy.Request(url)  # a string Scrapy cannot request goes no further
-        except ValueError:
+            request = scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={"kind": "article"})
+        except ValueError:  # a string Scrapy cannot request goes no further
             if url not in self._judged:
                 self._judged.add(url)
                 self._drop("not-article", url[:200])
@@ -217,13 +238,15 @@ class OutletSpider(scrapy.Spider):
                 self._drop("out-of-window", url)
             return None
         self._scheduled.add(url)
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={"kind": "article"},
-                              cb_kwargs={"listed": published, "edition": self.outlet.edition_of(url),
-                                         "known": stored is not None})
+        tally.new += stored is None
+        request.cb_kwargs.update(listed=published, edition=self.outlet.edition_of(url), known=stored is not None)
+        return request
 
-    def _consider_all(self, entries, edition):
-        for url, published, modified in entries:
-            if url and (request := self._consider(url, published, modified, edition)):
+    def _consider_all(self, entries: list[Entry], response):
+        tally = self._tally(response)
+        tally.documents += 1
+        for entry in entries:
+            if request := self._consider(entry.url, entry.published, entry.modified, tally):
                 yield request
 
     # -- parsers -------------------------------------------------------------------------------
@@ -232,82 +255,61 @@ class OutletSpider(scrapy.Spider):
         page = response.meta["page"]
         if response.status == 400:
             if page == 1:
+                self._tally(response).failures.append(["http-error", f"{response.url}: HTTP 400 on the first page"])
                 yield from self._fallback(edition)
             return  # past the last page
         try:
             posts = json.loads(response.text)
-            entries = [(p["link"], parse_date(p.get("date_gmt")), parse_date(p.get("modified_gmt"))) for p in posts]
-            if not all(isinstance(link, str) for link, _, _ in entries):
-                raise TypeError("a post's link is not a string")
+            links = [web_url(p["link"], response.url) if isinstance(p["link"], str) else None for p in posts]
+            if None in links:
+                raise TypeError("a post's link is not a web URL")
+            entries = [Entry(link, parse_date(p.get("date_gmt")), parse_date(p.get("modified_gmt")))
+                       for link, p in zip(links, posts, strict=True)]
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            self._unreadable(response, f"WordPress API answer: {exc}")
+            self._unreadable_source(response, Document("unreadable", problem=f"WordPress API answer: {exc}"))
             yield from self._fallback(edition)
             return
         self.crawler.stats.inc_value("newsetl/discovery/api_posts", len(entries))
-        yield from self._consider_all(entries, edition)
+        yield from self._consider_all(entries, response)
         pages = response.headers.get("X-WP-TotalPages", b"0") or b"0"
         total_pages = int(pages) if pages.isdigit() else 0
         if entries and (page < total_pages or (not total_pages and len(entries) == API_PAGE_SIZE)):
             yield self._api_request(edition, page + 1, response.meta["field"])
 
-    def parse_feed(self, response, edition: Edition):
-        response.selector.remove_namespaces()
-        items = response.xpath("//item | //entry")
-        self.crawler.stats.inc_value("newsetl/discovery/feed_entries", len(items))
-        entries = []
-        for item in items:
-            link = item.xpath("link/text()").get() or item.xpath("link/@href").get()
-            published = parse_date(item.xpath("pubDate/text() | published/text()").get())
-            modified = parse_date(item.xpath("updated/text()").get())
-            entries.append((_joined(response, link) if link else None, published, modified))
-        yield from self._consider_all(entries, edition)
-
     def parse_robots(self, response):
-        for line in response.text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "sitemap" and value.strip():
-                yield from self._sitemap_request(response, value)
+        self._tally(response).documents += 1
+        for location in robots_sitemaps(response.body, response.url):
+            yield from self._sitemap_request(response, location)
 
-    def _sitemap_request(self, response, location: str):
-        """A request for a sitemap named in ``response`` (robots.txt, a sitemap index), if it is a web URL."""
-        try:
-            url = response.urljoin(location.strip())
-            if url == response.url:  # an index naming itself would be fetched once anyway: say so
-                self._unreadable(response, "sitemap index that lists itself")
-                return
-            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
-                yield self._request(url, self.parse_sitemap, "sitemap")
-                return
-        except ValueError:  # not a URL at all (Scrapy and urllib refuse it)
-            pass
-        self._unreadable(response, f"sitemap location {location.strip()[:100]!r}")
+    def _sitemap_request(self, response, url: str):
+        """A request for a sitemap that ``response`` (robots.txt, a sitemap index) names."""
+        if url == response.url:  # an index naming itself would be fetched once anyway: say so
+            self._unreadable(response, "sitemap index that lists itself")
+            return
+        yield self._request(url, self.parse_document, "sitemap", source=response.meta["source"])
 
-    def parse_sitemap(self, response, edition: Edition | None = None):
+    def parse_document(self, response, edition: Edition | None = None):
+        """A feed or a sitemap (of any form), whichever it was declared as: its entries are judged,
+        an index's children fetched."""
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
             except (OSError, ValueError, EOFError) as exc:  # a broken archive, or one inflating past the cap
-                self._unreadable(response, f"gzipped sitemap: {type(exc).__name__}: {exc}")
+                self._unreadable_source(response, Document("unreadable", problem=f"gzip: {type(exc).__name__}: {exc}"))
                 return
-        if not body.strip():
-            self._unreadable(response, "empty sitemap")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        document = read_document(body, response.url, content_type)
+        if document.problem and not (document.entries or document.sitemaps):
+            self._unreadable_source(response, document)
             return
-        selector = Selector(body=body, type="xml")
-        selector.remove_namespaces()
-        for child in selector.xpath("/sitemapindex/sitemap"):
-            modified = parse_date(child.xpath("lastmod/text()").get())
-            if modified and self.window.is_before(modified):
+        for child in document.sitemaps:
+            if child.modified and self.window.is_before(child.modified):
                 continue  # nothing in that sitemap changed since the window began
-            location = child.xpath("loc/text()").get()
-            if location:
-                yield from self._sitemap_request(response, location)
-        entries = [(url.xpath("loc/text()").get(),
-                    parse_date(url.xpath("news/publication_date/text()").get()),
-                    parse_date(url.xpath("lastmod/text()").get()))
-                   for url in selector.xpath("/urlset/url")]
-        self.crawler.stats.inc_value("newsetl/discovery/sitemap_urls", len(entries))
-        yield from self._consider_all(entries, edition)
+            yield from self._sitemap_request(response, child.url)
+        stat = "feed_entries" if document.kind == "feed" else "sitemap_urls"
+        self.crawler.stats.inc_value(f"newsetl/discovery/{stat}", len(document.entries))
+        yield from self._consider_all(document.entries, response)
 
     def parse_listing(self, response, edition: Edition):
         # Entries are cards with a link and a date; links elsewhere (menus, sidebars) carry no date
@@ -315,24 +317,22 @@ class OutletSpider(scrapy.Spider):
         cards = response.css(self.outlet.discovery.listing_card)
         entries = []
         for card in cards:
-            links = [link for h in card.css("a::attr(href)").getall() if (link := _joined(response, h))]
+            links = [link for h in card.css("a::attr(href)").getall() if (link := web_url(h, response.url))]
             url = next((link for link in links if self.outlet.is_article_url(link)), None)
             if url:
-                entries.append((url, parse_date(card.css("time::attr(datetime)").get()), None))
+                entries.append(Entry(url, parse_date(card.css("time::attr(datetime)").get())))
         self.crawler.stats.inc_value("newsetl/discovery/listing_cards", len(cards))
-        yield from self._consider_all(entries, edition)
-        dates = [published for _, published, _ in entries if published]
+        yield from self._consider_all(entries, response)
+        dates = [entry.published for entry in entries if entry.published]
         # Listings run newest first: once a whole page is older than the window, stop paging.
         if dates and all(self.window.is_before(moment) for moment in dates):
             return
         next_page = response.css("a.next::attr(href), a[rel=next]::attr(href), link[rel=next]::attr(href)").get()
         if next_page:
-            try:
-                next_request = self._request(response.urljoin(next_page), self.parse_listing, "listing", edition)
-            except ValueError:
+            if not (next_url := web_url(next_page, response.url)):
                 self._unreadable(response, f"listing's next page {next_page[:100]!r}")
                 return
-            yield next_request
+            yield self._request(next_url, self.parse_listing, "listing", edition, source=response.meta["source"])
 
     def parse_article(self, response, listed: datetime | None, edition: Edition, known: bool = False):
         self.crawler.stats.inc_value("newsetl/article_pages_fetched")
@@ -364,6 +364,8 @@ class OutletSpider(scrapy.Spider):
         if not logged or original != request.url:
             self.fetch_log.write(original, kind, reason=reason, detail=detail)
         refused = reason == "robots" or reason in REFUSAL_REASONS  # our choice, not a failure of the site
+        if kind != "article" and "source" in request.meta:
+            self._tally(request).failures.append([reason, f"{original}: {detail}"[:500]])
         if not refused:
             self.crawler.stats.inc_value(f"newsetl/failed/{kind}")
         if kind == "article" or refused:

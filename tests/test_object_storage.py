@@ -27,7 +27,7 @@ from transforms.stage import PageRef
 
 SITE = load_site("slobodenpecat")
 RUN_FILES = {"known.json", "crawl_config.json", "crawl.log", "crawl_stats.json", "archive.warc.gz", "fetch_log.jsonl",
-             "pages.jsonl", "crawl_summary.json", "articles.jsonl", "drops.jsonl", "transform_summary.json"}
+             "pages.jsonl", "sources.json", "crawl_summary.json", "articles.jsonl", "drops.jsonl", "transform_summary.json"}
 
 
 def _as_another_worker(monkeypatch, tmp_path: Path, name: str) -> Path:
