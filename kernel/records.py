@@ -152,6 +152,40 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """Why a page fetched once gave no article (a reason in ``kernel.rules.SETTLED_DROPS``), and the
+    publication time it gave, if any."""
+
+    reason: str
+    published: datetime | None
+    judged_at: datetime
+
+
+@dataclass
+class CrawlState:
+    """What the warehouse tells a crawl: each stored article's last modification (by URL as fetched
+    and canonical), and the verdicts on pages that gave none."""
+
+    articles: dict[str, datetime] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "articles": {url: moment.isoformat() for url, moment in self.articles.items()},
+            "verdicts": {url: [v.reason, v.published.isoformat() if v.published else None, v.judged_at.isoformat()]
+                         for url, v in self.verdicts.items()},
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> CrawlState:
+        data = json.loads(text)
+        moment = datetime.fromisoformat
+        return cls({url: moment(value) for url, value in data.get("articles", {}).items()},
+                   {url: Verdict(reason, moment(published) if published else None, moment(judged))
+                    for url, (reason, published, judged) in data.get("verdicts", {}).items()})
+
+
+@dataclass(frozen=True)
 class CrawlSummary:
     pages_fetched: int  # all successful responses (discovery documents and articles)
     article_pages_fetched: int

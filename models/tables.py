@@ -289,7 +289,7 @@ class QualityCheckRow(Base):
     outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet of the run")
     check_name: Mapped[str] = mapped_column(String(40), comment="Which gate: volume, completeness_title, "
                                                                 "completeness_published, completeness_author, "
-                                                                "body_length, boilerplate, language_mix")
+                                                                "body_length, boilerplate, language_mix, sources, blocked")
     status: Mapped[str] = mapped_column(String(10), comment="pass, warn or fail (a fail fails the Airflow task)")
     measured: Mapped[float | None] = mapped_column(Float, comment="The run's value (a count, share or median); null "
                                                                  "when there was nothing to measure")
@@ -297,3 +297,50 @@ class QualityCheckRow(Base):
                                                                  "null without enough history")
     message: Mapped[str] = mapped_column(Text, comment="What was found, in words and numbers")
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the check ran (UTC)")
+
+
+class PageVerdictRow(Base):
+    __tablename__ = "page_verdicts"
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "url"),
+        {"comment": "Article pages fetched once that gave no article for a reason that will not change "
+                    "(out of the window, too short, not HTML …): later crawls skip them unless a source shows them modified."},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True,
+                                    comment="Surrogate key")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet the page belongs to")
+    url: Mapped[str] = mapped_column(String(2000), comment="Page URL as discovered")
+    reason: Mapped[str] = mapped_column(String(40), comment="Drop reason, as in fetch_log.reason")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Publication time the page gave "
+                                                          "(out-of-window pages): a crawl of a window holding it fetches it again")
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Run that judged it")
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was judged (UTC)")
+
+
+class SourceHealthRow(Base):
+    __tablename__ = "source_health"
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "source_url"),
+        {"comment": "One row per declared discovery source of an outlet (feed, sitemap, robots.txt's sitemaps, an "
+                    "edition's WordPress API, listing): when it last worked, when and why it last failed, what it yields."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key")
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), comment="Outlet")
+    source_url: Mapped[str] = mapped_column(String(2000), comment="The source's first document (API: the posts endpoint)")
+    kind: Mapped[str] = mapped_column(String(20), comment="feed, sitemap, robots, api or listing")
+    edition: Mapped[str | None] = mapped_column(String(8), comment="Edition language; null for site-wide sources")
+    last_run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.run_id"), comment="Last run that read it")
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Last run in which a document of it was read")
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Last run in which a document of it failed")
+    last_failure_reason: Mapped[str | None] = mapped_column(String(40), comment="Why, as in fetch_log.reason (or unreadable)")
+    last_failure_detail: Mapped[str | None] = mapped_column(Text, comment="The failing document and what happened")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, comment="Runs in a row in which no document of it was read")
+    runs_without_items: Mapped[int] = mapped_column(Integer, default=0, comment="Runs in a row in which it listed no URL")
+    items_last: Mapped[int | None] = mapped_column(Integer, comment="URLs it listed in the last run that read it")
+    items_recent: Mapped[list] = mapped_column(JSONType, default=list, comment="URLs listed in each of its last 14 runs, oldest first")
+    items_median: Mapped[float | None] = mapped_column(Float, comment="Median of items_recent")
+    last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Last run in which it listed an "
+                                                                 "article the warehouse did not hold")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When this row last changed (UTC)")

@@ -13,7 +13,7 @@ import sqlite3
 from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -31,6 +31,7 @@ from kernel.rules import utc_now
 from kernel.settings import masked_url
 from kernel.window import Window
 from models.chunks import chunks as _chunks
+from models.crawl_state import record_source_health, record_verdicts
 from models.tables import (
     ArticleRow,
     ArticleVersionRow,
@@ -238,19 +239,6 @@ def _version_row(article: Article, article_id: int, version: int, changed: list[
                 modified_at=article.modified_at, content_hash=article.content_hash, run_id=run_id,
                 warc_file=article.warc_file, warc_offset=article.warc_offset,
                 extractor_version=article.extractor_version, cleaning_hash=article.cleaning_hash, created_at=now)
-
-
-def known_articles(engine: Engine, outlet_id: str) -> dict[str, datetime]:
-    """URL (as fetched and canonical) → last modification stored, for incremental crawling."""
-    table = ArticleRow.__table__
-    known: dict[str, datetime] = {}
-    with engine.connect() as connection:
-        rows = connection.execute(select(table.c.url, table.c.canonical_url, table.c.modified_at, table.c.published_at)
-                                  .where(table.c.outlet_id == outlet_id))
-        for row in rows:
-            moment = row.modified_at or row.published_at or datetime.min.replace(tzinfo=UTC)
-            known[row.url] = known[row.canonical_url] = moment
-    return known
 
 
 def archived_articles(engine: Engine, outlet_id: str, window: Window, urls: list[str] | None = None) -> list:
@@ -581,21 +569,29 @@ def _load_batch(connection, articles: list[Article], run_id: str) -> LoadResult:
     return LoadResult(len(inserted), len(rewrites), len(articles) - len(inserted) - len(rewrites))
 
 
-def _record_fetches(connection, run_id: str, fetches: list[dict]) -> None:
-    """The run's fetch log, written once: a repeated load of the run finds it there and adds nothing."""
+def _record_fetches(connection, run_id: str, fetches: list[dict], drops: list[dict], sources: dict[str, dict]) -> None:
+    """The run's fetch log, its verdicts on pages and its sources' health, written once: a repeated
+    load of the run finds its fetch log there and adds nothing."""
     runs, log_table = CrawlRunRow.__table__, FetchLogRow.__table__
-    connection.execute(select(runs.c.run_id).where(runs.c.run_id == run_id).with_for_update(key_share=True))
+    outlet_id = connection.execute(select(runs.c.outlet_id).where(runs.c.run_id == run_id)
+                                   .with_for_update(key_share=True)).scalar_one()
     if connection.execute(select(log_table.c.id).where(log_table.c.run_id == run_id).limit(1)).first():
         return
-    connection.execute(log_table.insert(), [
-        {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),
-         "url": fetch["url"][:2000], "detail": (fetch.get("detail") or None)} for fetch in fetches])
+    if fetches:
+        connection.execute(log_table.insert(), [
+            {**fetch, "run_id": run_id, "fetched_at": datetime.fromisoformat(fetch["fetched_at"]),
+             "url": fetch["url"][:2000], "detail": (fetch.get("detail") or None)} for fetch in fetches])
+    now = utc_now()
+    record_verdicts(connection, outlet_id, run_id, drops, now)
+    record_source_health(connection, outlet_id, run_id, sources, now)
 
 
 def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches: list[dict] = (),
-                  batch_size: int | None = None) -> LoadResult:
+                  batch_size: int | None = None, drops: list[dict] = (), sources: dict[str, dict] | None = None
+                  ) -> LoadResult:
     """Insert new articles, rewrite changed ones (adding a version), leave unchanged ones alone, and
-    record the run's fetch log. The articles are loaded as they are given.
+    record the run's fetch log, its ``drops``' verdicts and its ``sources``' health
+    (``models.crawl_state``). The articles are loaded as they are given.
 
     They go in batches of ``batch_size``, one transaction each, in canonical-URL order. A failing
     batch is rolled back whole and stops the load with a WarehouseError; earlier batches stay, and
@@ -618,9 +614,9 @@ def load_articles(engine: Engine, articles: list[Article], run_id: str, fetches:
                 f"back, the {new + updated + unchanged} of earlier batches stay committed (and counted); "
                 f"`newsetl resume {run_id}` completes it: {_reason(exc)}") from exc
         new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
-    if fetches:
+    if fetches or drops or sources:
         try:
-            _write(engine, _record_fetches, run_id, list(fetches))
+            _write(engine, _record_fetches, run_id, list(fetches), list(drops), sources or {})
         except SQLAlchemyError as exc:
             raise WarehouseError(f"load of run {run_id}: articles committed, fetch log rolled back: {_reason(exc)}") from exc
     with engine.connect() as connection:

@@ -24,11 +24,11 @@ from kernel.rundir import new_run_id, safe_run_id
 from kernel.settings import Settings, load_settings
 from kernel.storage import is_local, location_path, storage_errors, upload_files
 from kernel.window import Window
+from models.crawl_state import crawl_state
 from models.warehouse import (
     archived_articles,
     connect,
     finish_run,
-    known_articles,
     learn_segments,
     load_articles,
     resume_run,
@@ -66,7 +66,7 @@ def plan_run(outlet_id: str, window: Window, settings: Settings, run_id: str | N
 def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = None) -> dict:
     engine = connect(plan.warehouse_url)
     try:
-        known = known_articles(engine, plan.outlet)  # crawl state lives in the warehouse
+        state = crawl_state(engine, plan.outlet)  # crawl state lives in the warehouse
     finally:
         engine.dispose()
     # Scrapy writes to local files: with remote run storage the crawl runs in the work directory
@@ -75,7 +75,7 @@ def crawl_stage(plan: RunPlan, settings: Settings, progress: Progress | None = N
     with storage_errors(plan.data_dir):
         try:
             summary = crawl(plan.outlet, plan.window, plan.run_id, local_dir, settings,
-                            on_progress=(lambda n: progress("crawl", n, None)) if progress else None, known=known)
+                            on_progress=(lambda n: progress("crawl", n, None)) if progress else None, state=state)
         finally:
             if local_dir != plan.path and local_dir.is_dir():
                 sent = upload_files(local_dir, plan.path)
@@ -122,7 +122,9 @@ def _transform(plan: RunPlan, pages: list[PageRef], window: Window | None, progr
     outcomes = transform_pages(pages, plan.outlet, partial(read_archived_page, plan.data_dir), window, workers)
     for done, (page, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, Drop):
-            drops.append({"url": page.url, "reason": outcome.reason, "detail": outcome.detail})
+            article = getattr(outcome, "article", None)
+            published = article.published_at.isoformat() if article and article.published_at else None
+            drops.append({"url": page.url, "reason": outcome.reason, "detail": outcome.detail, "published": published})
         else:
             articles.append(outcome)
         if progress:
@@ -173,10 +175,12 @@ def load_stage(plan: RunPlan) -> RunSummary:
     with storage_errors(plan.data_dir):
         crawled = CrawlSummary(**files.read_summary(files.crawl_summary))
         transformed = TransformSummary(**files.read_summary(files.transform_summary))
-        articles, fetches = files.read_articles(), with_drop_reasons(files.read_fetch_log(), files.read_drops())
+        drops = files.read_drops()
+        articles, fetches = files.read_articles(), with_drop_reasons(files.read_fetch_log(), drops)
+        sources = json.loads(files.sources.read_text()) if files.sources.exists() else {}
     engine = connect(plan.warehouse_url)
     try:
-        loaded = load_articles(engine, articles, plan.run_id, fetches)
+        loaded = load_articles(engine, articles, plan.run_id, fetches, drops=drops, sources=sources)
         dropped = Counter(crawled.dropped) + Counter(transformed.dropped)
         summary = RunSummary(
             outlet=plan.outlet, run_id=plan.run_id, since=plan.since, until=plan.until,

@@ -9,7 +9,11 @@ The gates (each a row in ``quality_checks``):
 - **body_length** — the run's median word count fell well below the baseline's → warn;
 - **boilerplate** — a learned boilerplate paragraph (confirmed, or auto and seen in enough articles)
   still inside a loaded body, e.g. glued to a paragraph by a new template → fail;
-- **language_mix** — the run's languages differ from the baseline's → warn.
+- **language_mix** — the run's languages differ from the baseline's → warn;
+- **sources** — a discovery source (``source_health``) that used to list URLs listed none, or failed
+  SOURCE_FAILING_RUNS runs running → warn; no source of the outlet could be read in the run → fail;
+- **blocked** — more than BLOCKED_SHARE of the run's article requests met a wall (``blocked``:
+  401, 403, a bot challenge) → fail.
 
 The run's articles are those it loaded (``last_run_id``); the baseline is the outlet's other
 articles from the BASELINE_DAYS before the window (before the run, for an open window). Too few
@@ -27,7 +31,7 @@ from statistics import median
 from sqlalchemy import Engine, func, select
 
 from kernel.rules import in_zone, utc_now
-from models.tables import ArticleRow, BoilerplateSegmentRow, CrawlRunRow, QualityCheckRow
+from models.tables import ArticleRow, BoilerplateSegmentRow, CrawlRunRow, FetchLogRow, QualityCheckRow, SourceHealthRow
 from models.warehouse import segment_is_active
 from transforms.normalize import normalize_segment
 
@@ -40,6 +44,9 @@ FIELD_DROP = 0.2  # a field's share falling by more than this (absolute) warns
 BODY_LENGTH_RATIO = 0.5  # a median word count below this share of the baseline's warns
 LANGUAGE_SHIFT = 0.3  # total variation distance between the language shares that warns
 MIN_SEGMENT_CHARS = 40  # shorter boilerplate ("Share") may occur in real sentences
+SOURCE_FAILING_RUNS = 3  # a source failing this many runs in a row warns
+BLOCKED_SHARE = 0.5  # a run most of whose article requests were blocked fails
+MIN_ARTICLE_REQUESTS = 5  # fewer say nothing about blocking
 log = logging.getLogger(__name__)
 
 
@@ -206,10 +213,45 @@ def boilerplate_check(data: RunArticles, segments: list[str]) -> Check:
                  f"{worst[:80]!r} in {count} (first {example[worst]})")
 
 
+def sources_check(engine: Engine, run_id: str) -> Check:
+    """The health of the sources the run read (``source_health``, updated by its load)."""
+    table = SourceHealthRow.__table__
+    with engine.connect() as connection:
+        sources = connection.execute(select(table).where(table.c.last_run_id == run_id).order_by(table.c.source_url)).all()
+    if not sources:
+        return Check("sources", "pass", None, None, "the run read no declared source")
+    dead = [row for row in sources if row.consecutive_failures]
+    if len(dead) == len(sources):
+        return Check("sources", "fail", 0, len(sources), f"none of the outlet's {len(sources)} sources could be read: "
+                     + "; ".join(f"{row.source_url} ({row.last_failure_reason})" for row in dead))
+    problems = [f"{row.source_url} failed {row.consecutive_failures} runs running ({row.last_failure_reason})"
+                for row in dead if row.consecutive_failures >= SOURCE_FAILING_RUNS]
+    problems += [f"{row.source_url} listed no URL (usually {median(row.items_recent[:-1]):g})"
+                 for row in sources if row.items_last == 0 and not row.consecutive_failures
+                 and len(row.items_recent) > 1 and median(row.items_recent[:-1]) > 0]
+    read = len(sources) - len(dead)
+    if problems:
+        return Check("sources", "warn", read, len(sources), f"{read} of {len(sources)} sources read; " + "; ".join(problems))
+    return Check("sources", "pass", read, len(sources), f"{read} of {len(sources)} sources read")
+
+
+def blocked_check(engine: Engine, run_id: str) -> Check:
+    table = FetchLogRow.__table__
+    with engine.connect() as connection:
+        reasons = Counter(connection.execute(select(table.c.reason).where(
+            table.c.run_id == run_id, table.c.kind == "article")).scalars())
+    requests, blocked = sum(reasons.values()), reasons["blocked"]
+    share = blocked / requests if requests else 0.0
+    message = f"{blocked} of {requests} article requests blocked (401, 403 or a bot challenge)"
+    if requests >= MIN_ARTICLE_REQUESTS and share > BLOCKED_SHARE:
+        return Check("blocked", "fail", round(share, 4), BLOCKED_SHARE, message + ": the site is blocking the crawler")
+    return Check("blocked", "pass", round(share, 4), BLOCKED_SHARE, message)
+
+
 def check_run(engine: Engine, run_id: str) -> list[Check]:
     data = read_run(engine, run_id)
     return [volume_check(data), *completeness_checks(data), boilerplate_check(data, known_segments(engine, data.outlet)),
-            language_check(data)]
+            language_check(data), sources_check(engine, run_id), blocked_check(engine, run_id)]
 
 
 def record_checks(engine: Engine, run_id: str, checks: list[Check]) -> None:

@@ -14,10 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
-from kernel.records import CrawlSummary
+from kernel.records import CrawlState, CrawlSummary
 from kernel.rules import MAX_RESPONSE_BYTES
 from kernel.rundir import RunDir
 from kernel.settings import Settings
@@ -96,13 +95,13 @@ def crawl(
     run_dir: Path,
     settings: Settings,
     on_progress: Callable[[int], None] | None = None,
-    known: dict[str, datetime] | None = None,
+    state: CrawlState | None = None,
 ) -> CrawlSummary:
-    """Crawl one outlet over ``window``; ``known`` maps stored article URLs to their last modification."""
+    """Crawl one outlet over ``window``; ``state``: what the warehouse holds (stored articles, verdicts)."""
     files = RunDir(run_dir).create()
     for partial in (files.pages, files.warc, files.fetch_log, files.crawl_stats, files.crawl_summary):
         partial.unlink(missing_ok=True)  # an interrupted attempt's output: this crawl starts over
-    files.known.write_text(json.dumps({url: moment.isoformat() for url, moment in (known or {}).items()}))
+    files.known.write_text((state or CrawlState()).to_json())
     config = {"outlet": outlet_id, "run_id": run_id, "run_dir": str(run_dir),
               "since": window.since.isoformat() if window.since else "",
               "until": window.until.isoformat() if window.until else "",

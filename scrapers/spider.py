@@ -23,7 +23,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
-from kernel.records import RawPage
+from kernel.records import CrawlState, RawPage
 from kernel.registry import Edition, get_outlet
 from kernel.rules import MAX_RESPONSE_BYTES, in_zone, utc_now
 from kernel.rundir import RunDir, new_run_id
@@ -62,7 +62,7 @@ class SourceTally:
     documents: int = 0  # fetched and read
     failures: list[list[str]] = field(default_factory=list)  # [reason, detail] of each document that failed
     entries: int = 0  # URLs listed
-    new: int = 0  # of them, articles the warehouse does not hold, fetched
+    new: int = 0  # of them, articles the warehouse does not hold, fetched (by whichever source listed them first)
 
 
 def failure_reason(failure: Failure) -> tuple[str, str]:
@@ -103,8 +103,8 @@ class OutletSpider(scrapy.Spider):
         known_path = RunDir(self.run_dir).create().known
         self.window = Window(parse_bound(since, self.outlet.tz), parse_bound(until, self.outlet.tz))
         self.allowed_domains = list(self.outlet.domains)
-        known = json.loads(known_path.read_text()) if known_path.exists() else {}
-        self.known = {url: datetime.fromisoformat(moment) for url, moment in known.items()}
+        state = CrawlState.from_json(known_path.read_text()) if known_path.exists() else CrawlState()
+        self.known, self.verdicts = state.articles, state.verdicts
         self.fetch_log = FetchLog(self.run_dir)
         self._scheduled: set[str] = set()
         self._unchanged: set[str] = set()  # known and not changed: not fetched (unless a later source says changed)
@@ -219,7 +219,8 @@ class OutletSpider(scrapy.Spider):
                 self._judged.add(url)
                 self._drop("not-article", url[:200])
             return None
-        if url in self._scheduled:
+        if url in self._scheduled:  # by another source, or earlier by this one
+            tally.new += url not in self.known
             return None
         first_time = url not in self._judged
         self._judged.add(url)
@@ -228,6 +229,15 @@ class OutletSpider(scrapy.Spider):
                 self._drop("off-domain" if not self.outlet.owns(url) else "not-article", url)
             return None
         stored = self.known.get(url)
+        verdict = self.verdicts.get(url) if stored is None else None
+        if verdict and (modified is None or modified <= verdict.judged_at):
+            published = published or verdict.published
+            # An out-of-window page is fetched again for a window that holds its date; others never.
+            if verdict.reason != "out-of-window" or not (published and self.window.contains(published)):
+                if first_time:
+                    self.crawler.stats.inc_value("newsetl/judged_before")
+                    self._drop(verdict.reason, url)
+                return None
         if stored is not None:
             if modified is None or modified <= stored:
                 self._unchanged.add(url)

@@ -50,16 +50,16 @@ def test_alembic_and_newsetl_db_move_the_schema_both_ways(warehouse_url, data_di
     env = {"NEWSETL_WAREHOUSE_URL": warehouse_url}
     assert _tool("alembic", "upgrade", "head", env=env).returncode == 0
     current = _tool("alembic", "current", env=env)
-    assert current.returncode == 0 and "0011 (head)" in current.stdout
+    assert current.returncode == 0 and "0012 (head)" in current.stdout
     down = _tool("alembic", "downgrade", "-1", env=env)
     assert down.returncode == 0, down.stderr[-2000:]
-    assert newsetl("db", "current", env=env).stdout.strip() == "0010 (head is 0011)"
+    assert newsetl("db", "current", env=env).stdout.strip() == "0011 (head is 0012)"
     assert newsetl("db", "downgrade", "0008", env=env).returncode == 0
     assert _tool("alembic", "current", env=env).stdout.split()[:1] == ["0008"]
     refused = newsetl("db", "downgrade", "nosuch", env=env)
     assert refused.returncode == 1 and "cannot downgrade to 'nosuch'" in refused.stderr
     assert newsetl("db", "upgrade", env=env).returncode == 0
-    assert newsetl("db", "current", env=env).stdout.strip() == "0011 (head)"
+    assert newsetl("db", "current", env=env).stdout.strip() == "0012 (head)"
 
 
 @pytest.mark.parametrize("command", [["db", "current"], ["db", "downgrade", "0010"]])

@@ -177,7 +177,7 @@ def test_airflow_dags_test_loads_one_day(outlet_id, airflow_env, fixture_server,
     assert run.status == "success" and run.since == since and run.articles_new == len(expected)
     # A first day has no baseline: every gate passes and says why.
     assert set(checks) == {"volume", "completeness_title", "completeness_published", "completeness_author",
-                           "body_length", "boilerplate", "language_mix"} and set(checks.values()) == {"pass"}
+                           "body_length", "boilerplate", "language_mix", "sources", "blocked"} and set(checks.values()) == {"pass"}
 
     # XCom holds summaries, paths and ids — small, and no article text.
     xcoms = {task: json.loads(value) if isinstance(value, str) else value

@@ -32,10 +32,11 @@ SOURCES = {
 @pytest.fixture
 def outlet_variant(tmp_path, monkeypatch):
     """Declare a copy of the outlet that discovers through one source only."""
-    def declare(source: str) -> str:
+    def declare(source: str, sources: str | None = None) -> str:
+        """``source``: a key of SOURCES, or a name for the declaration ``sources``."""
         outlet_id = f"sp_{source}"
         discovery = re.search(r"\[discovery\]\n(.*?)\n(?=article_url)", TOML, flags=re.S).group(1)
-        text = TOML.replace(discovery, SOURCES[source]).replace('id = "slobodenpecat"', f'id = "{outlet_id}"')
+        text = TOML.replace(discovery, sources or SOURCES[source]).replace('id = "slobodenpecat"', f'id = "{outlet_id}"')
         (tmp_path / "outlets").mkdir(exist_ok=True)
         (tmp_path / "outlets" / f"{outlet_id}.toml").write_text(text, encoding="utf-8")
         monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path / "outlets"))
@@ -153,3 +154,43 @@ def test_a_daily_run_picks_up_edits_to_older_articles(data_dir, replay):
         body = connection.execute(select(ArticleRow.body).where(ArticleRow.canonical_url == older.url)).scalar_one()
     engine.dispose()
     assert body.startswith("An update added the next day")
+
+
+def test_undated_entries_are_judged_once_and_remembered(data_dir, replay, outlet_variant):
+    """An outlet declared with a feed that gives no dates: the first run of a day fetches every page
+    the feed lists and keeps that day's; a rerun fetches none; a backfill of another day fetches
+    again only the pages remembered as published on it."""
+    editions = {"mk": "/", "en": "/en/", "sq": "/sq/"}
+    for language, prefix in editions.items():
+        items = "".join(f"<item><title>{a.title}</title><link>{a.url}</link></item>"
+                        for a in SITE.articles if a.edition == language)
+        feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        replay.faults[f"{prefix}undated/"] = (200, "application/rss+xml; charset=UTF-8", feed.encode(), {})
+    outlet_id = outlet_variant("undated", 'feeds = ["undated/"]')
+    days = sorted({a.published.astimezone(SITE.tz).date() for a in SITE.articles})
+    first_day, other_day = (Window(start, start + timedelta(days=1)) for start in
+                            (datetime(d.year, d.month, d.day, tzinfo=SITE.tz) for d in (days[-1], days[0])))
+    try:
+        first = run_outlet(outlet_id, first_day, load_settings())
+        rerun = run_outlet(outlet_id, first_day, load_settings())
+        backfill = run_outlet(outlet_id, other_day, load_settings())
+    finally:
+        replay.faults.clear()
+
+    in_first = {a.url for a in SITE.articles if first_day.contains(a.published)}
+    in_other = {a.url for a in SITE.articles if other_day.contains(a.published)}
+    assert in_first and in_other
+    assert first.article_pages_fetched == len(SITE.articles) and first.articles_new == len(in_first)
+    assert first.dropped["out-of-window"] == len(SITE.articles) - len(in_first)
+    assert rerun.article_pages_fetched == 0 and rerun.articles_new == 0
+    assert rerun.dropped["out-of-window"] == len(SITE.articles) - len(in_first)  # judged before, not fetched
+    assert backfill.article_pages_fetched == len(in_other) and backfill.articles_new == len(in_other)
+    assert stored_urls() == in_first | in_other
+    engine = connect(load_settings().warehouse_url)
+    with engine.connect() as connection:
+        unkept = connection.execute(select(FetchLogRow.url, FetchLogRow.reason).where(
+            FetchLogRow.run_id == first.run_id, FetchLogRow.kind == "article",
+            FetchLogRow.url.not_in(in_first))).all()
+    engine.dispose()
+    assert len(unkept) == len(SITE.articles) - len(in_first)
+    assert {reason for _, reason in unkept} == {"out-of-window"}  # every page not kept says why

@@ -46,9 +46,11 @@ def article(n: int, published: datetime | None, *, title: str | None = None, aut
                    fetched_at=datetime.now(UTC), extractor_version="test")
 
 
-def load_run(engine, run_id: str, window: Window, articles: list[Article]) -> None:
+def load_run(engine, run_id: str, window: Window, articles: list[Article], fetches: list[dict] = (),
+             sources: dict | None = None) -> None:
     start_run(engine, run_id, OUTLET, window)
-    load_articles(engine, without_learned_boilerplate(engine, [replace(a, run_id=run_id) for a in articles]), run_id)
+    load_articles(engine, without_learned_boilerplate(engine, [replace(a, run_id=run_id) for a in articles]), run_id,
+                  list(fetches), sources=sources)
     finish_run(engine, run_id, "success")
 
 
@@ -65,8 +67,8 @@ def engine(warehouse_url):
     engine.dispose()
 
 
-def check_day(engine, warehouse_url, articles: list[Article], run_id: str = "day") -> dict:
-    load_run(engine, run_id, Window(DAY, DAY + timedelta(days=1)), articles)
+def check_day(engine, warehouse_url, articles: list[Article], run_id: str = "day", fetches: list[dict] = ()) -> dict:
+    load_run(engine, run_id, Window(DAY, DAY + timedelta(days=1)), articles, fetches)
     checks = {check.name: check for check in run_quality_checks(warehouse_url, run_id)}
     with engine.connect() as connection:
         stored = {row.check_name: row for row in connection.execute(
@@ -96,7 +98,7 @@ def test_a_normal_day_passes_every_gate(engine, warehouse_url):
     # Checking the run again replaces its rows.
     run_quality_checks(warehouse_url, "day")
     with engine.connect() as connection:
-        assert len(connection.execute(select(QualityCheckRow.id)).all()) == 7
+        assert len(connection.execute(select(QualityCheckRow.id)).all()) == 9
 
 
 def test_an_empty_day_where_the_outlet_usually_publishes_fails(engine, warehouse_url):
@@ -137,7 +139,7 @@ def test_missing_fields_and_short_bodies_warn_with_the_numbers(engine, warehouse
 
     assert statuses(checks) == {"volume": "pass", "completeness_title": "warn", "completeness_published": "warn",
                                 "completeness_author": "warn", "body_length": "warn", "boilerplate": "pass",
-                                "language_mix": "pass"}
+                                "language_mix": "pass", "sources": "pass", "blocked": "pass"}
     assert checks["completeness_author"].message == "author in 0% of the run's 5 articles (baseline 100% of 42): dropped"
     assert checks["completeness_published"].measured == 0.6
     assert checks["body_length"].message == "median body 12 words (baseline 60): below 50% of the baseline"
@@ -177,8 +179,65 @@ def test_the_quality_checks_migration_goes_down_and_up_again(warehouse_url):
         at_head = set(inspect(connection).get_table_names())
     downgrade(engine, "0009")
     with engine.connect() as connection:
-        assert set(inspect(connection).get_table_names()) == at_head - {"quality_checks"}
+        assert set(inspect(connection).get_table_names()) == at_head - {"quality_checks", "page_verdicts", "source_health"}
     upgrade(engine)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == at_head
     engine.dispose()
+
+
+FEED, SITEMAP = "https://slobodenpecat.mk/feed/", "https://slobodenpecat.mk/sitemap_index.xml"
+
+
+def tally(kind: str, entries: int = 0, new: int = 0, failure: str | None = None) -> dict:
+    """A source's tally as the crawl writes it to sources.json: read (and listing ``entries``) or failed."""
+    failed = [[failure, f"{kind}: HTTP 404"]] if failure else []
+    return {"kind": kind, "edition": None, "documents": 0 if failure else 1, "failures": failed,
+            "entries": entries, "new": new}
+
+
+def test_source_health_follows_each_source_and_warns_then_fails(engine, warehouse_url):
+    """Day by day: the feed fails from the second day on, the sitemap lists nothing on the fourth;
+    on the fifth nothing answers."""
+    days = [
+        {FEED: tally("feed", 10, 5), SITEMAP: tally("sitemap", 40, 5)},
+        {FEED: tally("feed", failure="http-error"), SITEMAP: tally("sitemap", 40, 5)},
+        {FEED: tally("feed", failure="http-error"), SITEMAP: tally("sitemap", 42, 5)},
+        {FEED: tally("feed", failure="http-error"), SITEMAP: tally("sitemap", 0)},
+        {FEED: tally("feed", failure="http-error"), SITEMAP: tally("sitemap", failure="blocked")},
+    ]
+    results = []
+    for number, sources in enumerate(days):
+        run_id = f"day-{number}"
+        start = DAY + timedelta(days=number)
+        load_run(engine, run_id, Window(start, start + timedelta(days=1)),
+                 [article(5000 + number * 10 + i, start + timedelta(hours=9 + i)) for i in range(5)], sources=sources)
+        results.append({check.name: check for check in run_quality_checks(warehouse_url, run_id)}["sources"])
+
+    assert [check.status for check in results] == ["pass", "pass", "pass", "warn", "fail"]
+    assert results[3].message == (f"1 of 2 sources read; {FEED} failed 3 runs running (http-error); "
+                                  f"{SITEMAP} listed no URL (usually 40)")
+    assert results[4].message == (f"none of the outlet's 2 sources could be read: {FEED} (http-error); "
+                                  f"{SITEMAP} (blocked)")
+    with pytest.raises(QualityGateFailed, match="sources: none of the outlet's 2 sources"):
+        enforce([results[4]])
+
+    [query] = [query for query in readme_queries() if "source_health" in query]  # the README's, for ops
+    with engine.connect() as connection:
+        rows = {row.source_url: row for row in connection.execute(text(query))}
+    feed, sitemap = rows[FEED], rows[SITEMAP]
+    assert (feed.consecutive_failures, feed.last_failure_reason, feed.items_last, feed.items_median) == (4, "http-error", 10, 10)
+    assert feed.last_success_at < sitemap.last_new_article_at < sitemap.last_failure_at  # days 1, 3 and 5
+    assert sitemap.last_failure_detail == "sitemap: HTTP 404"
+
+
+def test_a_run_whose_article_requests_were_mostly_blocked_fails(engine, warehouse_url):
+    def fetch(n: int, reason: str | None) -> dict:
+        return {"url": f"https://slobodenpecat.mk/vest-{n}/", "kind": "article", "status": 403 if reason else 200,
+                "bytes": 100, "elapsed_ms": 5, "reason": reason, "detail": None, "fetched_at": DAY.isoformat()}
+
+    fetches = [fetch(n, "blocked") for n in range(6)] + [fetch(n, None) for n in range(6, 10)]
+    checks = check_day(engine, warehouse_url, today(), fetches=fetches)
+    blocked = checks["blocked"]
+    assert (blocked.status, blocked.measured) == ("fail", 0.6)
+    assert blocked.message == "6 of 10 article requests blocked (401, 403 or a bot challenge): the site is blocking the crawler"

@@ -201,10 +201,28 @@ def check_latest_runs(rows, loaded):
         for outlet_id, run in expected.items()}
 
 
+def declared_sources(outlet_id: str) -> set[tuple[str, str, str]]:
+    """(outlet, kind, URL) of each source a run of the outlet reads while every source answers."""
+    outlet = get_outlet(outlet_id)
+    discovery = outlet.discovery
+    if discovery.wp_api:  # the API answers: the other sources are not needed
+        return {(outlet_id, "api", outlet.edition_url(e, "wp-json/wp/v2/posts")) for e in outlet.editions}
+    found = {(outlet_id, kind, outlet.edition_url(e, path)) for e in outlet.editions
+             for kind, paths in (("feed", discovery.feeds), ("listing", discovery.listings)) for path in paths}
+    found |= {(outlet_id, "sitemap", outlet.home + path) for path in discovery.sitemaps}
+    return found | ({(outlet_id, "robots", outlet.home + "robots.txt")} if discovery.sitemaps_from_robots else set())
+
+
+def check_sources(rows, loaded):
+    assert {(row.outlet_id, row.kind, row.source_url) for row in rows} == set().union(*map(declared_sources, loaded.runs))
+    assert {row.health for row in rows} == {"ok"} and all(row.items_last > 0 and row.last_new_article_at for row in rows)
+
+
 CHECKS = {
     1: check_topic_this_week, 2: check_syndicated, 3: check_copy_delay, 4: check_edits, 5: check_languages_by_day,
     6: check_dropping_runs, 7: check_failed_requests, 8: check_editions_of_a_story, 9: check_single_edition_stories,
     10: check_ranked_search, 11: check_authors, 12: check_lineage, 13: check_newest, 14: check_latest_runs,
+    15: check_sources,
 }
 
 
