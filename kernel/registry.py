@@ -7,6 +7,7 @@ a message that names the file and the field.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from functools import cache
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kernel.settings import extra_outlets_dir
 
 OUTLETS_DIR = Path(__file__).with_name("outlets")
+log = logging.getLogger(__name__)
 
 
 class RegistryError(ValueError):
@@ -192,18 +194,23 @@ def load_outlet_file(path: Path) -> Outlet:
 
 @cache
 def _load_directories(directories: tuple[Path, ...]) -> dict[str, Outlet]:
+    """The outlets declared in ``directories``; a later directory's declaration of an id replaces an
+    earlier one's (a file's name is its id, so one directory declares an id once)."""
     registry: dict[str, Outlet] = {}
     for directory in directories:
+        if not directory.is_dir():
+            raise RegistryError(f"outlet folder {directory} does not exist (NEWSETL_OUTLETS_DIR)")
         for path in sorted(directory.glob("*.toml")):
             outlet = load_outlet_file(path)
             if outlet.id in registry:
-                raise RegistryError(f"outlet file {path}: field 'id': {outlet.id!r} is declared twice")
+                log.info("outlet %s: %s replaces the bundled declaration", outlet.id, path)
             registry[outlet.id] = outlet
     return registry
 
 
 def load_registry() -> dict[str, Outlet]:
-    """Every outlet: the bundled ones plus those in $NEWSETL_OUTLETS_DIR, if set."""
+    """Every outlet: the bundled ones and those in $NEWSETL_OUTLETS_DIR, if set, whose declaration of
+    a bundled outlet's id replaces the bundled one."""
     extra = extra_outlets_dir()
     return _load_directories((OUTLETS_DIR, *([extra] if extra else [])))
 

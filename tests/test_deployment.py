@@ -73,8 +73,13 @@ def test_it_runs_what_the_local_distributed_mode_runs(compose, tmp_path, monkeyp
     # The settings of a worker's environment are valid ones.
     worker_env = services["airflow-worker"]["environment"]
     for key, value in worker_env.items():
-        if key.startswith("NEWSETL_"):
+        if key.startswith("NEWSETL_") and key != "NEWSETL_OUTLETS_DIR":
             monkeypatch.setenv(key, value)
+    # Own outlets: the folder the variable names is mounted into every component.
+    for name in AIRFLOW_SERVICES:
+        targets = [volume["target"] if isinstance(volume, dict) else volume.split(":")[1]
+                   for volume in services[name].get("volumes", [])]
+        assert services[name]["environment"]["NEWSETL_OUTLETS_DIR"] in targets, name
     monkeypatch.setenv("NEWSETL_WORK_DIR", str(tmp_path))
     assert load_settings().run_store == worker_env["NEWSETL_DATA_DIR"]
     # A worker serves every queue the registry's outlets declare, as the local workers do.

@@ -81,3 +81,18 @@ def test_the_command_line_prints_a_bad_declaration_as_written(tmp_path):
     assert "badlang.toml" in message and "editions.1.language" in message
     assert "^([a-z]{2}|und)$" in message, result.stderr
     assert os.path.exists(tmp_path / "data" / "logs" / "newsetl.log")
+
+
+def test_an_own_declaration_replaces_the_bundled_one_and_adds_new_ones(tmp_path, monkeypatch):
+    _write(tmp_path, GOOD.replace('name = "Слободен печат"', 'name = "Sloboden Pechat (own rules)"'))
+    _write(tmp_path, GOOD.replace('id = "slobodenpecat"', 'id = "mine"'), name="mine")
+    monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path))
+    registry = load_registry()
+    assert registry["slobodenpecat"].name == "Sloboden Pechat (own rules)"
+    assert {"mine", "metamk", "novamakedonija"} <= set(registry)
+
+
+def test_a_missing_outlet_folder_is_an_error_not_an_empty_registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSETL_OUTLETS_DIR", str(tmp_path / "nosuch"))
+    with pytest.raises(RegistryError, match="outlet folder .*nosuch does not exist"):
+        load_registry()
