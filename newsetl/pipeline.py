@@ -138,22 +138,28 @@ def with_drop_reasons(fetches: list[dict], drops: list[dict]) -> list[dict]:
     fetches = [dict(fetch) for fetch in fetches]
     rows = {fetch["url"]: fetch for fetch in fetches if fetch["kind"] == "article" and not fetch.get("reason")}
     for drop in drops:
-        row = rows.pop(drop["url"], None)
-        if row is None:
-            row = {"url": drop["url"], "kind": "article", "status": None, "bytes": None, "elapsed_ms": None,
-                   "fetched_at": utc_now().isoformat()}
-            fetches.append(row)
-        row.update(reason=drop["reason"], detail=drop["detail"])
+        # A redirected page has a row for the URL it was listed under and one for where it ended.
+        found = [row for url in dict.fromkeys([drop["url"], drop.get("final_url") or drop["url"]])
+                 if (row := rows.pop(url, None))]
+        if not found:
+            found = [{"url": drop["url"], "kind": "article", "status": None, "bytes": None, "elapsed_ms": None,
+                      "fetched_at": utc_now().isoformat()}]
+            fetches.extend(found)
+        for row in found:
+            row.update(reason=drop["reason"], detail=drop["detail"])
     return fetches
 
 
 def transform_stage(plan: RunPlan, progress: Progress | None = None, workers: int | None = None) -> dict:
     """Extract and transform the run's staged pages into ``articles.jsonl``: what the load loads."""
     with storage_errors(plan.data_dir):
+        staged = plan.files.read_pages()
         pages = [PageRef(page.url, Lineage(page.run_id, page.fetched_at, page.edition,
                                            f"{plan.archive_prefix}{page.warc_file}", page.warc_offset), page.known)
-                 for page in plan.files.read_pages()]
+                 for page in staged]
         articles, drops = _transform(plan, pages, plan.window, progress, "extract", workers)
+        final_urls = {page.url: page.final_url for page in staged if page.final_url != page.url}
+        drops = [{**drop, "final_url": final_urls[drop["url"]]} if drop["url"] in final_urls else drop for drop in drops]
         engine = connect(plan.warehouse_url)
         try:
             articles = without_learned_boilerplate(engine, articles)

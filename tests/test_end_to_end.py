@@ -230,3 +230,20 @@ def test_extraction_in_a_daemonic_process_runs_in_it(data_dir, replay, monkeypat
     daemon.join(120)
     assert daemon.exitcode == 0
     assert plan.files.articles.read_text(encoding="utf-8") == sequential
+
+
+def test_a_redirected_page_that_gave_no_article_says_why_on_both_its_rows():
+    from newsetl.pipeline import with_drop_reasons
+
+    def row(url: str, status: int, detail: str | None = None) -> dict:
+        return {"url": url, "kind": "article", "status": status, "bytes": 10, "elapsed_ms": 3, "reason": None,
+                "detail": detail, "fetched_at": "2026-11-20T10:00:00+00:00"}
+
+    fetches = [row("https://a.example/old", 301, "redirect to https://a.example/new"), row("https://a.example/new", 200),
+               row("https://a.example/kept", 200)]
+    drops = [{"url": "https://a.example/old", "final_url": "https://a.example/new", "reason": "too-short",
+              "detail": "12 words"}, {"url": "https://a.example/gone", "reason": "archive-missing", "detail": "x"}]
+    logged = with_drop_reasons(fetches, drops)
+    assert [(r["url"], r["status"], r["reason"]) for r in logged] == [
+        ("https://a.example/old", 301, "too-short"), ("https://a.example/new", 200, "too-short"),
+        ("https://a.example/kept", 200, None), ("https://a.example/gone", None, "archive-missing")]
