@@ -90,8 +90,13 @@ def check_crawl(crawled: dict, max_error_rate: float) -> dict:
     requests = crawled["pages_fetched"] + crawled["errors"]
     rate = crawled["errors"] / requests if requests else 1.0
     if rate > max_error_rate:
+        reasons = Counter(crawled.get("dropped", {}))
+        blocked = reasons["blocked"] > crawled["errors"] / 2
+        top = ", ".join(f"{reason} {count}" for reason, count in reasons.most_common(3))
         raise CrawlFailed(f"{crawled['errors']} of {requests} requests failed: error rate {rate:.0%} passes the "
-                          f"threshold {max_error_rate:.0%} (NEWSETL_MAX_ERROR_RATE)")
+                          f"threshold {max_error_rate:.0%} (NEWSETL_MAX_ERROR_RATE)" + (f"; pages dropped: {top}" if top else "")
+                          + ("; most were blocked (401, 403 or a bot challenge): the site is blocking the crawler"
+                             if blocked else ""))
     return {**crawled, "error_rate": round(rate, 4)}
 
 

@@ -175,8 +175,13 @@ def test_a_crawl_whose_error_rate_passes_the_threshold_fails_with_the_numbers(da
     requests = crawled["pages_fetched"] + crawled["errors"]
     assert crawled["errors"] == len(broken) and len(broken) / requests > 0.2
     with pytest.raises(CrawlFailed, match=rf"{len(broken)} of {requests} requests failed: error rate \d+% passes "
-                                          r"the threshold 20% \(NEWSETL_MAX_ERROR_RATE\)"):
+                                          r"the threshold 20% \(NEWSETL_MAX_ERROR_RATE\); pages dropped: http-error 8$"):
         check_crawl(crawled, settings.max_error_rate)
+    for article in SITE.articles:  # the site now walls every article page
+        faults[path_of(article.url)] = (403, HTML, b"<h1>Access denied</h1>", {})
+    walled = crawl_stage(plan_run("slobodenpecat", Window(), settings), settings)
+    with pytest.raises(CrawlFailed, match=f"blocked {len(SITE.articles)}; most were blocked .*: the site is blocking the crawler"):
+        check_crawl(walled, settings.max_error_rate)
     assert check_crawl(crawled, 0.5)["error_rate"] == round(len(broken) / requests, 4)
 
 
