@@ -8,9 +8,10 @@ from datetime import UTC, datetime, tzinfo
 
 MIN_WORDS = 30  # shorter bodies are teasers, galleries, captions or error pages, not articles
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # the crawl stops reading a response past this
-# Drops that say what a page is, not how a fetch went: a page dropped so is not fetched again
-# unless a source shows it modified (an out-of-window one: unless a window holds its date).
-SETTLED_DROPS = frozenset({"out-of-window", "too-short", "no-text", "not-html", "too-large", "encoding", "duplicate"})
+# Drops remembered per page: not fetched again unless a source shows the page modified, or a run's
+# window holds its date. Only a page's own publication date qualifies: a page dropped as too short
+# or undecodable may be a passing fault of the site (docs/reliability.md), and must heal.
+SETTLED_DROPS = frozenset({"out-of-window"})
 MAX_HTML_BYTES = 5 * 1024 * 1024  # a page larger than this is not an article worth parsing
 
 # Chinese and Japanese write words without spaces: each ideograph or kana counts as a word (as word

@@ -1,5 +1,5 @@
 """What crawls remember between runs, kept in the warehouse: the articles stored (``articles``), the
-verdicts on pages that gave no article (``page_verdicts``), and the health of each discovery
+verdicts on pages whose own date put them outside a run's window (``page_verdicts``), and the health of each discovery
 source (``source_health``). A run's verdicts and source tallies are written with its fetch log,
 in one transaction, once."""
 

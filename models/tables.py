@@ -303,8 +303,8 @@ class PageVerdictRow(Base):
     __tablename__ = "page_verdicts"
     __table_args__ = (
         UniqueConstraint("outlet_id", "url"),
-        {"comment": "Article pages fetched once that gave no article for a reason that will not change "
-                    "(out of the window, too short, not HTML …): later crawls skip them unless a source shows them modified."},
+        {"comment": "Article pages fetched once that gave no article because their own date put them outside the "
+                    "run's window: later crawls skip them unless a source shows them modified or a window holds the date."},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True,

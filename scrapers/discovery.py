@@ -22,6 +22,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import feedparser
 from lxml import etree
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from w3lib.url import safe_url_string
 
 from kernel.rules import in_zone
 
@@ -56,7 +57,8 @@ def web_url(location: str | None, base: str) -> str | None:
     try:
         url = urldefrag(urljoin(base, location.strip()))[0]
         parts = urlsplit(url)
-    except ValueError:  # not a URL at all (an invalid IPv6 host …)
+        safe_url_string(url)  # what Scrapy's requests are made of: it refuses bad ports, hosts …
+    except ValueError:  # not a URL at all (an invalid IPv6 host, a port that is no number …)
         return None
     return url if parts.scheme in ("http", "https") and parts.hostname else None
 

@@ -232,7 +232,7 @@ class OutletSpider(scrapy.Spider):
         verdict = self.verdicts.get(url) if stored is None else None
         if verdict and (modified is None or modified <= verdict.judged_at):
             published = published or verdict.published
-            # An out-of-window page is fetched again for a window that holds its date; others never.
+            # An out-of-window page is fetched again for a window that holds its date.
             if verdict.reason != "out-of-window" or not (published and self.window.contains(published)):
                 if first_time:
                     self.crawler.stats.inc_value("newsetl/judged_before")

@@ -110,6 +110,6 @@ def test_what_is_no_discovery_document_says_why(body, problem):
 
 def test_robots_sitemap_lines():
     robots = b"User-agent: *\nDisallow: /wp-admin/\nSitemap: /sitemap_index.xml\nsitemap: https://a.example/feed/\n" \
-             b"Sitemap: /sitemap_index.xml\nSitemap: mailto:x@a.example\n"
+             b"Sitemap: /sitemap_index.xml\nSitemap: mailto:x@a.example\nSitemap:http://\x00:!\n"
     assert robots_sitemaps(robots, "https://a.example/robots.txt") == ["https://a.example/sitemap_index.xml",
                                                                        "https://a.example/feed/"]

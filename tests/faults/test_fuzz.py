@@ -16,7 +16,7 @@ from scrapy.utils.test import get_crawler
 from kernel.records import Article, Drop, Lineage
 from kernel.registry import get_outlet
 from sandbox.fixture_sites import load_site
-from scrapers.spider import OutletSpider
+from scrapers.spider import OutletSpider, SourceTally
 from tests.faults.conftest import report
 from tests.support import path_of
 from transforms.article import page_to_article
@@ -106,15 +106,16 @@ def spider() -> OutletSpider:
 def _discover(body: bytes) -> None:
     edition = OUTLET.editions[0]
     parsers = [
-        (XmlResponse, "https://slobodenpecat.mk/feed/", lambda r: spider().parse_feed(r, edition=edition)),
-        (XmlResponse, "https://slobodenpecat.mk/sitemap.xml", lambda r: spider().parse_sitemap(r)),
+        (XmlResponse, "https://slobodenpecat.mk/feed/", lambda r: spider().parse_document(r, edition=edition)),
+        (XmlResponse, "https://slobodenpecat.mk/sitemap.xml", lambda r: spider().parse_document(r)),
         (TextResponse, "https://slobodenpecat.mk/robots.txt", lambda r: spider().parse_robots(r)),
         (HtmlResponse, "https://slobodenpecat.mk/category/x/", lambda r: spider().parse_listing(r, edition=edition)),
         (TextResponse, "https://slobodenpecat.mk/wp-json/wp/v2/posts",
          lambda r: spider().parse_api(r, edition=edition)),
     ]
     for kind, url, parse in parsers:
-        request = Request(url, meta={"page": 1, "field": "date"})
+        spider().sources.setdefault(url, SourceTally("fuzz", None))
+        request = Request(url, meta={"page": 1, "field": "date", "source": url})
         for produced in parse(kind(url, body=body, request=request, encoding="utf-8")):
             assert isinstance(produced, Request)
 

@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['run_id'], ['crawl_runs.run_id'], name=op.f('fk_page_verdicts_run_id_crawl_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_page_verdicts')),
     sa.UniqueConstraint('outlet_id', 'url', name=op.f('uq_page_verdicts_outlet_id')),
-    comment='Article pages fetched once that gave no article for a reason that will not change (out of the window, too short, not HTML …): later crawls skip them unless a source shows them modified.'
+    comment="Article pages fetched once that gave no article because their own date put them outside the run's window: later crawls skip them unless a source shows them modified or a window holds the date."
     )
     op.create_table('source_health',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False, comment='Surrogate key'),
