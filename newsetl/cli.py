@@ -166,13 +166,43 @@ def extract(
             print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
+def _language_prior(prior: str | None, outlet_id: str | None, edition: str | None) -> str | None:
+    """The language the texts are expected in: ``prior``, or the edition of ``outlet_id`` (its only one,
+    or the one ``edition`` names), as the pipeline takes it from the edition a page came from."""
+    if prior is not None:
+        if outlet_id or edition:
+            raise ValueError("give --prior or --outlet (with --edition), not both")
+        if not (len(prior) == 2 and prior.isascii() and prior.isalpha() and prior.islower()):
+            raise ValueError(f"--prior {prior!r}: an ISO 639-1 code, two lower-case letters (e.g. sr)")
+        return prior
+    if outlet_id is None:
+        if edition:
+            raise ValueError("--edition needs --outlet")
+        return None
+    languages = get_outlet(outlet_id).languages
+    if edition is None and len(languages) == 1:
+        return languages[0]
+    if edition not in languages:
+        raise ValueError(f"outlet {outlet_id!r} has the editions {', '.join(languages)}: choose one with --edition")
+    return edition
+
+
 @app.command()
-def langid() -> None:
-    """Read text lines on stdin; print LANG<TAB>CONFIDENCE for each."""
+def langid(
+    prior: Annotated[Optional[str], typer.Option(help="Language the texts are expected in (ISO 639-1, e.g. sr)")] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Take the expected language from this outlet's edition")] = None,
+    edition: Annotated[Optional[str], typer.Option(help="Which edition of --outlet (needed when it has several)")] = None,
+) -> None:
+    """Read text lines on stdin; print LANG<TAB>CONFIDENCE for each.
+
+    With an expected language (``--prior``, or ``--outlet``'s edition) it is favoured where a line's own
+    evidence is weak, and names the standard of a Serbo-Croatian text (sr, hr, bs), as in the pipeline."""
     from transforms.language import detect_language
 
+    with expected_errors(settings_or_exit()):
+        expected = _language_prior(prior, outlet, edition)
     for line in sys.stdin:
-        guess = detect_language(line)
+        guess = detect_language(line, fallback=expected, prior=expected)
         print(f"{guess.language}\t{guess.confidence:.4f}", flush=True)
 
 

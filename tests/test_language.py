@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import newsetl
 from transforms.compat import langdetect_ngrams as _ngrams
 from transforms.language import LanguageGuess, _factory, _langdetect_probabilities, detect_language, transliterate_mk
 
@@ -160,6 +161,40 @@ def test_langid_command_prints_one_line_per_input_line():
     rows = [row.split("\t") for row in result.stdout.splitlines()]
     assert [row[0] for row in rows] == ["mk", "en", "sq", "sr"]
     assert all(0.5 < float(row[1]) <= 1.0 for row in rows)
+
+
+SERBIAN_LATIN = "Vlada je usvojila predlog zakona o budžetu za sledeću godinu, a skupština će o njemu raspravljati u utorak."
+
+
+def _langid(*options: str, lines: str = SERBIAN_LATIN + "\n", env: dict | None = None) -> subprocess.CompletedProcess:
+    return newsetl("langid", *options, input=lines, env=env)
+
+
+def test_langid_takes_the_edition_language_as_a_prior(tmp_path):
+    assert _langid().stdout.split("\t")[0] == "hr"  # Serbo-Croatian in Latin letters, no prior: langdetect's label
+    assert _langid("--prior", "sr").stdout.split("\t")[0] == "sr"
+    assert _langid("--prior", "bs").stdout.split("\t")[0] == "bs"
+    assert _langid("--prior", "sr", lines=SAMPLES["en"] + "\n").stdout.split("\t")[0] == "en"  # clear text wins
+    outlets = tmp_path / "outlets"
+    outlets.mkdir()
+    toml = (Path(__file__).parents[1] / "kernel" / "outlets" / "novamakedonija.toml").read_text(encoding="utf-8")
+    (outlets / "danas.toml").write_text(toml.replace('id = "novamakedonija"', 'id = "danas"')
+                                        .replace('language = "mk"', 'language = "sr"'), encoding="utf-8")
+    env = {"NEWSETL_OUTLETS_DIR": str(outlets), "NEWSETL_DATA_DIR": str(tmp_path / "data")}
+    assert _langid("--outlet", "danas", env=env).stdout.split("\t")[0] == "sr"  # its one edition
+    assert _langid("--outlet", "slobodenpecat", "--edition", "en", lines=SAMPLES["en"] + "\n",
+                   env=env).stdout.split("\t")[0] == "en"
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--prior", "serbian"], "--prior 'serbian': an ISO 639-1 code"),
+    (["--outlet", "slobodenpecat"], "outlet 'slobodenpecat' has the editions mk, en, sq: choose one with --edition"),
+    (["--prior", "sr", "--outlet", "slobodenpecat"], "give --prior or --outlet"),
+    (["--outlet", "nosuch"], "unknown outlet 'nosuch'"),
+])
+def test_langid_refuses_an_unclear_prior_in_one_line(tmp_path, options, message):
+    result = _langid(*options, env={"NEWSETL_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1 and message in " ".join(result.stderr.split()) and not result.stdout
 
 
 @pytest.mark.parametrize("language, target", [("mk", 99.0), ("sq", 99.0), ("en", 99.0), ("bg", 97.0), ("sr", 95.0)])
