@@ -36,7 +36,7 @@ class RawPage:
     known: bool = False  # already in the warehouse: fetched again because it changed
 
     def to_json(self) -> str:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}  # asdict deep-copies headers
         data["fetched_at"] = self.fetched_at.isoformat()
         data["listed_published"] = self.listed_published.isoformat() if self.listed_published else None
         return json.dumps(data, ensure_ascii=False)

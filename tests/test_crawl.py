@@ -16,7 +16,7 @@ from newsetl.pipeline import check_crawl, crawl_stage, plan_run, reextract_outle
 from sandbox.fixture_sites import load_site
 from scrapers.archive import read_warc_response
 from scrapers.crawl import CrawlFailed
-from scrapers.safety import retry_after_seconds
+from scrapers.safety import CHALLENGE_MAX_BYTES, blocked_reason, retry_after_seconds
 from tests.support import path_of
 
 SITE = load_site("slobodenpecat")
@@ -97,6 +97,24 @@ def test_retry_after_forms(value, seconds):
     from datetime import UTC, datetime
 
     assert retry_after_seconds(value, now=datetime(2026, 11, 28, 10, 0, tzinfo=UTC)) == seconds
+
+
+@pytest.mark.parametrize("page", [
+    b"<title>Just a Moment...</title><p>Checking your browser before accessing",
+    b"<HTML><TITLE>Attention Required! | Cloudflare</TITLE>",
+    b"<title>Access Denied</title><p>You don't have permission.</p><p>Reference #18.2f6e1002.1733</p>",
+    b"<div id='px-captcha'></div>",
+])
+def test_a_challenge_page_is_blocked_whatever_its_case(page):
+    assert blocked_reason(200, {}, page).startswith("bot-protection challenge page")
+
+
+def test_an_article_that_mentions_a_wall_is_not_blocked():
+    article = b"<title>Access denied</title><p>The ministry said access denied to reporters.</p>"
+    assert blocked_reason(200, {}, article) is None
+    quoting = b"<p>Cloudflare pages say 'Just a moment...' while they check.</p>" + b"<p>text</p>" * CHALLENGE_MAX_BYTES
+    assert blocked_reason(200, {}, quoting) is None  # too long for an interstitial
+    assert blocked_reason(403, {}, b"") == "HTTP 403"
 
 
 def test_rerun_fetches_no_article_page_and_an_edit_is_fetched_again(data_dir, replay):
