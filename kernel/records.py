@@ -5,7 +5,7 @@ orchestration hands every stage and the RunSummary of a whole run."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
 from kernel.window import Window
@@ -36,7 +36,7 @@ class RawPage:
     known: bool = False  # already in the warehouse: fetched again because it changed
 
     def to_json(self) -> str:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}  # asdict deep-copies headers
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict would deep-copy the headers
         data["fetched_at"] = self.fetched_at.isoformat()
         data["listed_published"] = self.listed_published.isoformat() if self.listed_published else None
         return json.dumps(data, ensure_ascii=False)
