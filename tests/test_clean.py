@@ -143,6 +143,22 @@ def test_a_closing_heading_followed_by_article_text_or_high_in_the_body_cuts_not
     assert clean_paragraphs(high, NO_RULES).removed == {}
 
 
+def test_a_closing_run_of_truncated_teasers_is_cut():
+    teasers = ["Im Zuge der falschen Beatmung wurden vermutlich tausende Menschen schwer geschädigt oder starben…/ mehr",
+               "The council voted on the budget for the new bridge after a long debate on Monday... Read more",
+               "A third story about the housing plan that the mayor announced last week […]"]
+    cleaned = clean_paragraphs([*ARTICLE, *teasers], NO_RULES)
+    assert cleaned.paragraphs == ARTICLE
+    assert cleaned.removed == {"teaser-stream": 3}
+
+
+def test_an_ellipsis_in_the_article_or_one_truncated_line_at_its_end_cuts_nothing():
+    trailing = "And then, the mayor said, we will see…"
+    assert clean_paragraphs([*ARTICLE, trailing], NO_RULES).paragraphs == [*ARTICLE, trailing]
+    inside = [ARTICLE[0], "He paused... and went on.", "Then he left…", *ARTICLE[1:]]
+    assert clean_paragraphs(inside, NO_RULES).removed == {}
+
+
 def test_a_headline_repeated_at_the_top_of_the_body_is_dropped_once_only_there():
     body = ["Bridge  opens in Skopje", "The bridge opened today.", "Bridge opens in Skopje"]
     cleaned = clean_paragraphs(body, NO_RULES, titles=("Bridge opens in Skopje - Daily", "bridge opens in skopje"))

@@ -18,7 +18,7 @@ from sandbox.fixture_sites import load_site
 from tests.support import appeal_sentences, fetch
 from transforms.article import page_to_article
 from transforms.clean import split_title_flags
-from transforms.extract import extract
+from transforms.extract import extract, precise_is_enough
 from transforms.normalize import to_article
 
 SEED_TITLE = ("VIDEO | Andonovic: North Korea is coming out of complete isolation - "
@@ -168,6 +168,17 @@ def test_a_declared_article_that_the_fast_precise_reading_misses_comes_out_whole
     # The story sits in a <header>, which precision prunes; fast mode then finds nothing, the full cascade finds it.
     story = "<header>" + "".join(f"<p>{p}</p>" for p in _STORY) + "</header>"
     assert _body(_page(True, story)) == _STORY
+
+
+def test_a_short_precise_body_is_kept_when_the_balanced_reading_adds_only_short_lines():
+    story = _STORY[0]
+    menu = "\n".join(["Album › Genre: Pop", "Anzeige", "Short-URL: https://example.org/m1", "Impressum",
+                      "Datenschutzerklärung", "Cookie-Erklärung", "Musiknewsletter", "Service"] * 10)
+    assert len(menu) > 2 * len(story)  # by length alone the balanced reading would win
+    assert precise_is_enough(story, f"{story}\n{menu}")
+    lost = " ".join(f"More of the story, paragraph {n}, tells what the council decided on the budget." for n in range(30))
+    assert not precise_is_enough(story, f"{story}\n{lost}")  # paragraphs precision left out: balanced wins
+    assert not precise_is_enough("Too few words.", "Too few words.")
 
 
 _TOPICS = "council budget parks libraries vote mayor schools roads housing transit water taxes".split()

@@ -86,6 +86,11 @@ _CLOSING_LIST_HEADING = re.compile(r"""^\W*(?:
  |weitere\ (?:artikel|beiträge|nachrichten)|meistgelesen|à\ lire\ aussi|sur\ le\ même\ sujet|leggi\ anche
  |czytaj\ (?:też|także)|zobacz\ (?:też|także)|поврзани\ (?:вести|статии)
 )\W*(?:\w+\W*){0,3}$""", re.IGNORECASE | re.VERBOSE)
+# A teaser of another story: text cut short with an ellipsis, often followed by its "more" link
+# ("… / mehr", "... Read more", "[…]"). Article paragraphs seldom end so; a run of them closing the
+# body is a stream of teasers, however long each is.
+_TRUNCATED = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])\W*(?:\w+\W*){0,3}$")
+TEASER_RUN = 2
 CLOSING_HEADING_MAX_WORDS = 6
 CLOSING_ITEM_MAX_WORDS = 25  # a longer paragraph after the heading is article text: nothing is cut
 _WORD = re.compile(r"\w+")
@@ -118,6 +123,10 @@ def clean_paragraphs(paragraphs: list[str], rules: Cleaning, titles: tuple[str, 
     while kept and _folded(kept[0]) in headlines:
         removed["title-repeat"] += 1
         kept = kept[1:]
+    teasers = _teaser_run_start(kept)
+    if teasers < len(kept):
+        removed["teaser-stream"] += len(kept) - teasers
+        kept = kept[:teasers]
     closing = _closing_list_start(kept)
     if closing < len(kept):
         removed["closing-list"] += len(kept) - closing
@@ -135,6 +144,14 @@ def clean_paragraphs(paragraphs: list[str], rules: Cleaning, titles: tuple[str, 
 
 def _words(paragraph: str) -> int:
     return len(_WORD.findall(paragraph))
+
+
+def _teaser_run_start(paragraphs: list[str]) -> int:
+    """Where a closing run of truncated teasers begins; ``len(paragraphs)`` when the body ends otherwise."""
+    start = len(paragraphs)
+    while start > 1 and _TRUNCATED.search(paragraphs[start - 1]):
+        start -= 1
+    return start if len(paragraphs) - start >= TEASER_RUN else len(paragraphs)
 
 
 def _closing_list_start(paragraphs: list[str]) -> int:

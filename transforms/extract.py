@@ -35,7 +35,8 @@ _PRECISE = {"favor_precision": True}
 # Characters, not words: Chinese and Japanese count a word per character, which would make a short
 # East-Asian body look long.
 ARTICLE_CHARS = 1400
-MIN_PRECISE_SHARE = 0.5  # of the balanced body's length: less means precision cut the article, not boilerplate
+MIN_PRECISE_SHARE = 0.5  # of the balanced body's paragraphs: less means precision cut the article, not boilerplate
+PARAGRAPH_WORDS = 12  # a shorter line is not article text: it weighs nothing against a precise body, identifies no container
 _ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
 
 
@@ -230,14 +231,22 @@ def _trafilatura_text(tree, url: str, **options) -> str:
     return (body.text or "").strip() if body is not None else ""
 
 
+def precise_is_enough(precise: str, balanced: str) -> bool:
+    """Whether a short precise body is the article rather than a cut of it: it has ``MIN_WORDS`` and
+    at least ``MIN_PRECISE_SHARE`` of the balanced body's paragraph-sized lines. What the balanced
+    reading adds in short lines (menus, labels, footer links) is not article, however much of it."""
+    paragraphs = sum(len(line) for line in balanced.splitlines() if count_words(line) >= PARAGRAPH_WORDS)
+    return count_words(precise) >= MIN_WORDS and len(precise) >= MIN_PRECISE_SHARE * paragraphs
+
+
 def _body_text(tree, url: str, declared_article: bool) -> str:
     """The article text, read with trafilatura's precision focus when the page declares an article.
 
     Precision leaves out more of what surrounds an article (related links, newsletter boxes,
     standfirsts) but can lose part of the article itself, so a short precise body is checked: first
     against precision without fast mode (which skips the comparison with readability and jusText,
-    and can miss a whole article), then against the balanced reading, which wins when the precise
-    body has under half its length. Only the pages whose precise body is short pay a second run.
+    and can miss a whole article), then against the balanced reading (``precise_is_enough``).
+    Only the pages whose precise body is short pay a second run.
     Other pages (home pages, listings, shops, forums) keep the balanced reading, which precision
     cuts too much on.
     """
@@ -248,13 +257,11 @@ def _body_text(tree, url: str, declared_article: bool) -> str:
         if len(precise) >= ARTICLE_CHARS:
             return precise
     balanced = _trafilatura_text(tree, url)
-    enough = count_words(precise) >= MIN_WORDS and len(precise) >= MIN_PRECISE_SHARE * len(balanced)
-    return precise if enough else balanced
+    return precise if precise_is_enough(precise, balanced) else balanced
 
 
 # An article cut into several containers of one class by ads or widgets between them (each container
 # a sibling, or the child of siblings alike) is read by trafilatura from one container only.
-_SPLIT_PARAGRAPH_WORDS = 12  # a shorter paragraph does not identify a container or count as article text
 _SPLIT_CHUNK_PARAGRAPHS = 3  # a container adds its paragraphs only when it holds this many new ones
 _SPLIT_MAX_CHUNKS = 30
 _P_CONTAINING = etree.XPath("//p[contains(., $start)]")
@@ -279,7 +286,7 @@ def _chunk_paragraphs(chunk) -> list[str]:
     texts = []
     for element in chunk.iter("p"):
         text = squeeze_whitespace(element.text_content())
-        if count_words(text) < _SPLIT_PARAGRAPH_WORDS or _mostly_links(element, text):
+        if count_words(text) < PARAGRAPH_WORDS or _mostly_links(element, text):
             continue
         texts.append(text)
     return texts
@@ -287,7 +294,7 @@ def _chunk_paragraphs(chunk) -> list[str]:
 
 def _complete_split_article(tree, paragraphs: list[str]) -> list[str]:
     """``paragraphs`` with those of the article's other containers, in document order."""
-    long = [paragraph for paragraph in paragraphs if count_words(paragraph) >= _SPLIT_PARAGRAPH_WORDS]
+    long = [paragraph for paragraph in paragraphs if count_words(paragraph) >= PARAGRAPH_WORDS]
     if len(long) < 2:
         return paragraphs
     last = _chunk_of(tree, long[-1])
