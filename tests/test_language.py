@@ -32,7 +32,9 @@ def _langdetect_own(text: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("text", [*SAMPLES.values(), SERBIAN, BULGARIAN, CROATIAN, PLACE_NAMES,
                                   "Leipzig – Die Stadt hat am Montag einen neuen Haushalt beschlossen. " * 8,
-                                  "東京都は月曜日に新しい予算を決定した。", "x"])
+                                  "東京都は月曜日に新しい予算を決定した。", "x",
+                                  "Tin tức: Chính phủ đã thông qua ngân sách năm nay. " * 3, "ạảấầẩẫậắằẳẵặ ab cd ạả",
+                                  "Влада и ОК? NATO  ЕУ:  двојни   празни места   "])
 def test_the_numpy_trials_give_langdetects_own_numbers(text):
     """Same n-grams, same random draws, same arithmetic order: equal to the last bit."""
     assert _langdetect_probabilities(text) == _langdetect_own(text)

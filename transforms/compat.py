@@ -265,8 +265,7 @@ def langdetect_probabilities(factory: DetectorFactory, text: str) -> dict[str, f
     """
     detector = factory.create()
     detector.append(text)
-    detector.cleaning_text()
-    ngrams = langdetect_ngrams(detector.text, detector.word_lang_prob_map)
+    ngrams = langdetect_ngrams(_without_latin_in_other_scripts(detector.text), detector.word_lang_prob_map)
     if not ngrams:
         return {}
     return {code: p for code, p in zip(detector.langlist, _trials(factory, detector, ngrams).tolist(), strict=True) if p > 0}
@@ -277,8 +276,49 @@ def _normalized(char: str) -> str:
     return NGram.normalize(char)
 
 
+# langdetect's ``Detector.cleaning_text``: Latin letters (its test is 'A' <= ch <= 'z') are counted
+# against characters from U+0300 up. It means to leave Latin Extended Additional out, but compares
+# the block's number with its name, so every such character counts: here too.
+_LATIN = re.compile("[A-z]")
+_OTHER_SCRIPTS = re.compile("[\u0300-\U0010ffff]")
+
+
+def _without_latin_in_other_scripts(text: str) -> str:
+    """langdetect's ``cleaning_text``: a text mostly in another script loses its Latin letters. Its
+    loop looks every character's Unicode block up; two regular expressions count the same."""
+    if 2 * len(_LATIN.findall(text)) < len(_OTHER_SCRIPTS.findall(text)):
+        return _LATIN.sub("", text)
+    return text
+
+
 def langdetect_ngrams(text: str, known) -> list[str]:
     """langdetect's ``Detector._extract_ngrams``: the same n-grams in the same order.
+
+    Its window starts afresh after every space, so a word's n-grams (those it ends with the space
+    after it included) depend on the word alone: each word is read once per process and its n-grams
+    reused. Only the text's last word, with no space after it, is read on its own.
+    """
+    words = text.split(" ")
+    cache = _WORD_NGRAMS.setdefault(id(known), {})
+    if len(cache) > _WORD_CACHE_SIZE:
+        cache.clear()
+    found: list[str] = []
+    for word in words[:-1]:
+        if word:
+            grams = cache.get(word)
+            if grams is None:
+                grams = cache[word] = tuple(_ngrams_of(word + " ", known))
+            found.extend(grams)
+    found.extend(_ngrams_of(words[-1], known))
+    return found
+
+
+_WORD_NGRAMS: dict[int, dict[str, tuple[str, ...]]] = {}  # by profile set (its n-gram map), word → n-grams
+_WORD_CACHE_SIZE = 200_000
+
+
+def _ngrams_of(text: str, known) -> list[str]:
+    """The n-grams langdetect extracts from ``text``, read as if it followed a space.
 
     langdetect keeps the last three characters in an ``NGram`` object and looks every character's
     Unicode block up again; here the buffer is a local string and a character is normalised once
