@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -77,17 +78,25 @@ class PeakRss:
         self._thread.join()
 
 
-def start_server(articles: int, lifetime: float) -> tuple[subprocess.Popen, str]:
+@contextlib.contextmanager
+def synthetic_site_served(articles: int, lifetime: float) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The synthetic outlet served by its own process: (the process, its base URL); stopped after."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("synthetic_site.py")),
          "--articles", str(articles), "--lifetime", str(lifetime)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
-    url = server.stdout.readline().strip()
-    if not url.startswith("http://127.0.0.1:"):
-        server.kill()
-        raise SystemExit(f"synthetic site did not start (said {url!r})")
-    return server, url
+    try:
+        url = server.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"synthetic site did not start (said {url!r})")
+        yield server, url
+    finally:
+        server.stdin.close()  # the server's cue to stop
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 # -- baseline --------------------------------------------------------------------------------
@@ -225,6 +234,13 @@ def versions() -> dict:
             "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
+def print_table(rows: list[tuple], first: int, cell: int) -> None:
+    """Rows of a name and cells, after a blank line: names left-aligned, cells right-aligned."""
+    print()
+    for name, *cells in rows:
+        print(f"{name:<{first}}" + "".join(f"{value!s:>{cell}}" for value in cells))
+
+
 def report(articles: int, baseline: dict, bare: dict, crawled: dict) -> dict:
     ratio = crawled["pages_per_s"] / bare["pages_per_s"]
     aiohttp_ratio = crawled["pages_per_s"] / baseline["pages_per_s"]
@@ -268,9 +284,7 @@ def report(articles: int, baseline: dict, bare: dict, crawled: dict) -> dict:
             ("pages/s", *(f"{side['pages_per_s']:.0f}" for side in (crawled, bare, baseline))),
             ("CPU ms/page", *(f"{cpu_ms(side):.2f}" for side in (crawled, bare, baseline))),
             ("peak RSS (MiB)", *(f"{side['peak_rss_mib']:.0f}" for side in (crawled, bare, baseline)))]
-    print()
-    for name, *cells in rows:
-        print(f"{name:<16}" + "".join(f"{cell!s:>14}" for cell in cells))
+    print_table(rows, 16, 14)
     print(f"\ncrawl: first article after {crawled['first_article_s']:.1f} s, then {crawled['steady_pages_per_s']:.0f} pages/s; "
           f"{crawled['pages_fetched']} responses, {crawled['failed_requests']} failed, run dir {crawled['run_dir_mib']:.0f} MiB")
     print(f"ratio crawl/bare Scrapy pages/s: {ratio:.2f} (target >= {RATIO_TARGET}: "
@@ -294,24 +308,18 @@ def main() -> None:
         outlets = Path(tmp, "outlets")
         outlets.mkdir()
         (outlets / f"{site.OUTLET_ID}.toml").write_text(site.OUTLET_TOML)
-        server, url = start_server(args.articles, lifetime=2 * args.timeout + 60)
-        try:
+        with synthetic_site_served(args.articles, lifetime=2 * args.timeout + 60) as (server, url):
             os.environ.update(NEWSETL_OUTLETS_DIR=str(outlets), NEWSETL_REPLAY_URL=url, NEWSETL_POLITENESS="off",
                               NEWSETL_DATA_DIR=str(Path(tmp, "data")))
             print(f"synthetic outlet of {args.articles} articles at {url}; baseline …", file=sys.stderr, flush=True)
-            baseline = run_baseline(url, args.timeout)
-            print("bare Scrapy spider …", file=sys.stderr, flush=True)
-            bare = run_bare_scrapy(url, args.timeout)
-            print("crawl …", file=sys.stderr, flush=True)
-            crawled = run_crawl(server.pid, args.timeout)
-        except TimeoutError as exc:
-            raise SystemExit(f"gave up: {exc or 'the baseline did not finish in time'}") from None
-        finally:
-            server.stdin.close()  # the server's cue to stop
             try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                baseline = run_baseline(url, args.timeout)
+                print("bare Scrapy spider …", file=sys.stderr, flush=True)
+                bare = run_bare_scrapy(url, args.timeout)
+                print("crawl …", file=sys.stderr, flush=True)
+                crawled = run_crawl(server.pid, args.timeout)
+            except TimeoutError as exc:
+                raise SystemExit(f"gave up: {exc or 'the baseline did not finish in time'}") from None
     report(args.articles, baseline, bare, crawled)
 
 

@@ -28,6 +28,7 @@ Ends with one JSON line of all figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -37,6 +38,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -191,20 +193,26 @@ def sqlite_executemany(path: Path, articles: list[Article]) -> float:
     return seconds
 
 
-def run_postgres(articles: list[Article]) -> dict:
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[tuple[str, str]]:
+    """(SQLAlchemy URL, server version) of a new database on PG_ADMIN_URL's server, dropped afterwards."""
     name = f"newsetl_bench_{secrets.token_hex(4)}"
     admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         info = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_URL)
-        url = (f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
-               f"{info.get('port', 5432)}/{name}")
-        figures = load_and_rerun(url, articles)
-        figures["baseline_seconds"] = pg_copy(url, articles)
-        figures["server"] = admin.execute("SHOW server_version").fetchone()[0]
+        yield (f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+               f"{info.get('port', 5432)}/{name}", admin.execute("SHOW server_version").fetchone()[0])
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def run_postgres(articles: list[Article]) -> dict:
+    with scratch_postgres() as (url, server):
+        figures = load_and_rerun(url, articles)
+        figures["baseline_seconds"] = pg_copy(url, articles)
+        figures["server"] = server
     return figures
 
 

@@ -2,8 +2,9 @@
 
 N articles, newest first: each a 20–40 KB page shaped like a WordPress article (a head full of
 meta tags, styles and scripts, a nav menu, 6–10 paragraphs, related links, a footer); an RSS feed of
-the newest 50; and a listing /category/news/ paged as /category/news/page/N/, 50 <article> cards
-(link + <time datetime>) per page, that reaches every article.
+the newest 50; a sitemap of every article, named in robots.txt; and a listing /category/news/ paged
+as /category/news/page/N/, 50 <article> cards (link + <time datetime>) per page, that reaches every
+article.
 
 Pages are assembled on request from a fixed paragraph pool, so the server holds no per-article
 state and a 10,000-article site costs no memory. Run as a script it serves until its stdin closes
@@ -29,6 +30,7 @@ DOMAIN = "bench.example"
 HOME = f"https://{DOMAIN}/"
 LISTING = "category/news/"
 FEED = "feed/"
+SITEMAP = "sitemap.xml"
 PER_PAGE = 50
 NEWEST = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 SPACING = timedelta(minutes=20)  # between consecutive articles
@@ -156,13 +158,17 @@ class Site:
     # -- pages -----------------------------------------------------------------------------
 
     def respond(self, path: str, host: str = DOMAIN) -> tuple[int, str, bytes]:
-        """(status, content type, body) for a request path; links and canonical URLs on ``host``."""
-        home = f"https://{host}/"
+        """(status, content type, body) for a request path; links and canonical URLs on ``host``.
+
+        A client that names the port in its Host header reached this server directly and gets plain
+        http links back to it; one that names the outlet only (the crawl's replay, the baselines) gets
+        the outlet's https links."""
+        home = f"http://{host}/" if ":" in host else f"https://{host}/"
         if match := _ARTICLE_PATH.match(path):
             k = int(match.group(1))
             if k < self.articles and path == self.path(k):
                 return 200, "text/html", self.article(k, home)
-        elif path == f"/{LISTING}":
+        elif path in ("/", f"/{LISTING}"):  # the home page is the newest news
             return 200, "text/html", self.listing(1, home)
         elif match := _PAGE_PATH.match(path):
             page = int(match.group(1))
@@ -170,6 +176,10 @@ class Site:
                 return 200, "text/html", self.listing(page, home)
         elif path == f"/{FEED}":
             return 200, "application/rss+xml", self.feed(home)
+        elif path == f"/{SITEMAP}":
+            return 200, "application/xml", self.sitemap(home)
+        elif path == "/robots.txt":
+            return 200, "text/plain", f"User-agent: *\nAllow: /\nSitemap: {home}{SITEMAP}\n".encode()
         return 404, "text/html", b"<html><body><h1>Not found</h1></body></html>"
 
     def _head(self, title: str, canonical: str, description: str) -> str:
@@ -223,11 +233,19 @@ class Site:
                 f"<link>{home}</link>\n{items}</channel></rss>\n").encode()
 
 
+    def sitemap(self, home: str = HOME) -> bytes:
+        """Every article, one sitemap (the format allows 50,000 URLs)."""
+        entries = "".join(f"<url><loc>{home}{self.path(k)[1:]}</loc><lastmod>{self.published(k).isoformat()}</lastmod></url>\n"
+                          for k in range(self.articles))
+        return ("<?xml version='1.0' encoding='UTF-8'?>\n"
+                f"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>\n{entries}</urlset>\n").encode()
+
+
 async def serve(articles: int, port: int, lifetime: float, newest: datetime = NEWEST) -> None:
     site = Site(articles, newest)
 
     async def handle(request: web.BaseRequest) -> web.Response:
-        status, content_type, body = site.respond(request.path, request.host.split(":")[0])
+        status, content_type, body = site.respond(request.path, request.host)
         return web.Response(status=status, body=body, content_type=content_type, charset="utf-8")
 
     # aiohttp's low-level server: no router or middlewares, so the server is never what a crawl waits for.
