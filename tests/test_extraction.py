@@ -260,3 +260,12 @@ def test_the_standfirst_that_trafilatura_leaves_out_opens_the_body():
     assert _body(_page_with_header("", f"<div class='teaser'><p>{_LEAD}</p></div>")) == story
     assert _body(_page_with_header(f"<figure class='lead-image'><img src='a.jpg'><figcaption>{_LEAD}</figcaption>"
                                    "</figure>")) == story
+
+
+def test_a_page_that_dates_itself_only_in_its_text_gets_htmldates_extensive_reading():
+    story = "".join(f"<p>{p}</p>" for p in _STORY) + "<p>The council met on Tuesday, 12 March 2021, to vote.</p>"
+    page = f"<html><head><title>Council</title></head><body><article><h1>Council</h1>{story}</article></body></html>"
+    extracted = extract(page, _URL, outlet_for_url(_URL))
+    assert extracted.published_at is not None and extracted.published_at.date().isoformat() == "2021-03-12"
+    undated = page.replace(", 12 March 2021,", "")
+    assert extract(undated, _URL, outlet_for_url(_URL)).published_at is None

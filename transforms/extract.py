@@ -101,10 +101,13 @@ def prune_widgets(tree) -> int:
                if count_words(element.text_content()) <= WIDGET_MAX_WORDS)
 
 
-def _page_time(tree, url: str, outlet: Outlet, original: bool) -> datetime | None:
-    """htmldate's reading of the page (and of a date in its URL), for pages that declare no time."""
+def _page_time(tree, url: str, outlet: Outlet, original: bool, extensive: bool = False) -> datetime | None:
+    """htmldate's reading of the page (and of a date in its URL), for pages that declare no time.
+
+    ``extensive``: htmldate also reads dates out of the page's text and links, which is slower and
+    errs more, so it is for a page where the quick search found nothing."""
     return _declared_time(find_date(tree, url=url, outputformat=_ISO_WITH_OFFSET, original_date=original,
-                            extensive_search=False), outlet)
+                            extensive_search=extensive), outlet)
 
 
 # The meta tags that declare each time (attribute, value), and one XPath for both times' candidates:
@@ -413,7 +416,8 @@ def extract(html: bytes | str, url: str, outlet: Outlet) -> Extracted:
         raise ExtractionError("not-html", "not parseable as HTML")
     json_ld = _json_ld(tree)
     declared = _declared_times(tree, json_ld)
-    published = declared.get("datePublished") or _page_time(tree, url, outlet, original=True)
+    published = (declared.get("datePublished") or _page_time(tree, url, outlet, original=True)
+                 or _page_time(tree, url, outlet, original=True, extensive=True))
     modified = declared.get("dateModified") or _page_time(tree, url, outlet, original=False)
     declared_language = (tree.get("lang") or "").split("-")[0].lower() or None
     alternates = _alternates(tree, url, outlet)
