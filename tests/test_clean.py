@@ -1,7 +1,7 @@
 import pytest
 
 from kernel.registry import Cleaning, get_outlet
-from transforms.clean import clean_paragraphs, clean_title, site_names_of, split_title_flags, strip_site_suffix
+from transforms.clean import clean_paragraphs, clean_title, ends_in_teasers, site_names_of, split_title_flags, strip_site_suffix
 from transforms.normalize import count_words
 
 SITE = ["Слободен печат", "Sloboden Pechat"]
@@ -150,6 +150,12 @@ def test_a_closing_run_of_truncated_teasers_is_cut():
     cleaned = clean_paragraphs([*ARTICLE, *teasers], NO_RULES)
     assert cleaned.paragraphs == ARTICLE
     assert cleaned.removed == {"teaser-stream": 3}
+
+
+def test_a_text_that_ends_in_teasers_says_so():
+    teasers = ["First other story, cut off here…/ mehr", "Second other story, cut off here… Read more"]
+    assert ends_in_teasers([*ARTICLE, *teasers])
+    assert not ends_in_teasers([*ARTICLE, teasers[0]]) and not ends_in_teasers([*teasers, *ARTICLE])
 
 
 def test_an_ellipsis_in_the_article_or_one_truncated_line_at_its_end_cuts_nothing():

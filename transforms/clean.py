@@ -146,6 +146,11 @@ def _words(paragraph: str) -> int:
     return len(_WORD.findall(paragraph))
 
 
+def ends_in_teasers(paragraphs: list[str]) -> bool:
+    """Whether the text closes with a run of truncated teasers of other stories."""
+    return _teaser_run_start(paragraphs) < len(paragraphs)
+
+
 def _teaser_run_start(paragraphs: list[str]) -> int:
     """Where a closing run of truncated teasers begins; ``len(paragraphs)`` when the body ends otherwise."""
     start = len(paragraphs)

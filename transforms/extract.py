@@ -24,6 +24,7 @@ from w3lib.url import canonicalize_url
 from kernel.records import Extracted
 from kernel.registry import Outlet
 from kernel.rules import MIN_WORDS, count_words, in_zone
+from transforms.clean import ends_in_teasers
 from transforms.compat import page_metadata, parse_html
 from transforms.normalize import squeeze_whitespace
 
@@ -257,7 +258,9 @@ def _body_text(tree, url: str, declared_article: bool) -> str:
         return _trafilatura_text(tree, url)
     for options in (_PRECISE_FAST, _PRECISE):
         precise = _trafilatura_text(tree, url, **options)
-        if len(precise) >= ARTICLE_CHARS:
+        # a reading that runs on into teasers of other stories took too wide a container: read again
+        lines = [line for line in precise.splitlines() if line.strip()]
+        if len(precise) >= ARTICLE_CHARS and not ends_in_teasers(lines):
             return precise
     balanced = _trafilatura_text(tree, url)
     return precise if precise_is_enough(precise, balanced) else balanced
