@@ -152,7 +152,7 @@ def run_bare_scrapy(base_url: str, timeout: float) -> dict:
     """The bare Scrapy spider in its own process, median of BASELINE_RUNS runs by wall time."""
     runs, peak = [], 0
     for _ in range(BASELINE_RUNS):
-        start, cpu = time.perf_counter(), _children_cpu()
+        start, cpu = time.perf_counter(), children_cpu()
         process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_scrapy.py")), base_url,
                                     "--concurrency", str(CONCURRENCY)], stdout=subprocess.PIPE, text=True)
         with PeakRss(lambda process=process: [psutil.Process(process.pid)] if process.poll() is None else []) as rss:
@@ -163,7 +163,7 @@ def run_bare_scrapy(base_url: str, timeout: float) -> dict:
                 raise TimeoutError(f"the bare Scrapy spider did not finish within {timeout:.0f} s") from None
         if process.returncode != 0:
             raise SystemExit(f"the bare Scrapy spider failed (exit {process.returncode})")
-        seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
+        seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
         fetched = json.loads(output.strip().splitlines()[-1])
         runs.append((seconds, cpu, fetched["articles"]))
         peak = max(peak, rss.peak)
@@ -172,7 +172,7 @@ def run_bare_scrapy(base_url: str, timeout: float) -> dict:
             "peak_rss_mib": peak / MIB}
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     """CPU seconds of the child processes that have exited and been waited for."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -201,12 +201,12 @@ def run_crawl(server_pid: int, timeout: float) -> dict:
 
     watchdog = threading.Timer(timeout, kill_overdue)
     watchdog.start()
-    start, cpu = time.perf_counter(), _children_cpu()
+    start, cpu = time.perf_counter(), children_cpu()
     try:
         with PeakRss(crawl_processes) as rss:
             result = crawl(site.OUTLET_ID, Window(), run_id, settings.runs_dir / run_id, settings,
                            on_progress=lambda n: progress.append((time.perf_counter() - start, n)))
-            seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu  # crawl() waits for its process
+            seconds, cpu = time.perf_counter() - start, children_cpu() - cpu  # crawl() waits for its process
     except CrawlFailed:
         if time.perf_counter() - start >= timeout:
             raise TimeoutError(f"the crawl did not finish within {timeout:.0f} s") from None

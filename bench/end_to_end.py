@@ -19,9 +19,9 @@ own process:
 - **the peer**: trafilatura's own command line (bench/peer.py) finding the articles in the
   outlet's sitemap (``--sitemap URL --list``), then downloading and extracting them with their
   metadata (``-i FILE -o DIR --json --with-metadata``), as newsetl keeps title, date and authors;
-  and once more with its default text output, for scale. Its pause between requests is set to 0. In one call (``--sitemap URL -o DIR``)
-  trafilatura 2.3 fetches the sitemap itself again and again when the site's URLs carry a port, so
-  the two steps are two calls, both timed.
+  and once more with its default text output, for scale. Its pause between requests is set to 0.
+  In one call (``--sitemap URL -o DIR``) trafilatura 2.3 fetches the sitemap itself again and again
+  when the site's URLs carry a port, so the two steps are two calls, both timed.
 - **news-please** (with ``--news-please PYTHON``, a virtualenv's interpreter): ``NewsPlease.from_urls``
   on the peer's URL list, 500 URLs a call.
 
@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from pathlib import Path
 import psutil
 import synthetic_site as site  # bench/ is on sys.path when this file runs as a script
 import trafilatura
-from crawl import MIB, PeakRss, print_table, synthetic_site_served
+from crawl import MIB, PeakRss, children_cpu, print_table, synthetic_site_served
 from load import scratch_postgres
 
 BOUND_TARGET = 0.7  # of bare trafilatura.extract() pages/s × cores
@@ -184,12 +183,7 @@ def measure_bound(articles: int) -> dict:
 
 # -- the peers ---------------------------------------------------------------------------------
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _run(command: list[str], timeout: float, **kwargs) -> tuple[dict, subprocess.CompletedProcess]:
+def _run(command: list[str], timeout: float) -> tuple[dict, subprocess.CompletedProcess]:
     """Wall, CPU (exact: the waited-for child's rusage) and peak RSS of one command that must succeed."""
     process: list[psutil.Process] = []
 
@@ -201,10 +195,10 @@ def _run(command: list[str], timeout: float, **kwargs) -> tuple[dict, subprocess
         except psutil.Error:
             return []
 
-    cpu = _children_cpu()
+    cpu = children_cpu()
     with TreeMeter(tree) as meter:
         start = time.perf_counter()
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs) as child:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
             process.append(psutil.Process(child.pid))
             try:
                 out, err = child.communicate(timeout=timeout)
@@ -214,7 +208,7 @@ def _run(command: list[str], timeout: float, **kwargs) -> tuple[dict, subprocess
         seconds = time.perf_counter() - start
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} … failed (exit {child.returncode}):\n{err[-2000:]}")
-    figures = {"seconds": seconds, "cpu_seconds": _children_cpu() - cpu, "peak_rss_mib": meter.peak / MIB}
+    figures = {"seconds": seconds, "cpu_seconds": children_cpu() - cpu, "peak_rss_mib": meter.peak / MIB}
     return figures, subprocess.CompletedProcess(command, child.returncode, out, err)
 
 

@@ -232,7 +232,6 @@ class Site:
         return ("<?xml version='1.0' encoding='UTF-8'?>\n<rss version='2.0'><channel><title>Bench Synthetic</title>"
                 f"<link>{home}</link>\n{items}</channel></rss>\n").encode()
 
-
     def sitemap(self, home: str = HOME) -> bytes:
         """Every article, one sitemap (the format allows 50,000 URLs)."""
         entries = "".join(f"<url><loc>{home}{self.path(k)[1:]}</loc><lastmod>{self.published(k).isoformat()}</lastmod></url>\n"

@@ -259,8 +259,8 @@ def _body_text(tree, url: str, declared_article: bool) -> str:
     for options in (_PRECISE_FAST, _PRECISE):
         precise = _trafilatura_text(tree, url, **options)
         # a reading that runs on into teasers of other stories took too wide a container: read again
-        lines = [line for line in precise.splitlines() if line.strip()]
-        if len(precise) >= ARTICLE_CHARS and not ends_in_teasers(lines):
+        if len(precise) >= ARTICLE_CHARS and not ends_in_teasers([line for line in precise.splitlines()
+                                                                  if line.strip()]):
             return precise
     balanced = _trafilatura_text(tree, url)
     return precise if precise_is_enough(precise, balanced) else balanced
